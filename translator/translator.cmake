@@ -1,0 +1,3 @@
+cloister_library(cl_translator_service SOURCES ${CMAKE_CURRENT_LIST_DIR}/service.c DEPS cl_ipc)
+cloister_component(cloister-translator SOURCES ${CMAKE_CURRENT_LIST_DIR}/main.c
+  DEPS cl_translator_service cl_ipc)
