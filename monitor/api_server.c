@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,15 +149,23 @@ int api_server_open(struct vm *vm, char *err, size_t errlen)
         snprintf(err, errlen, "--api-socket %s: path too long", path);
         return -ENAMETOOLONG;
     }
-    /* Replace a stale socket, never any other kind of file. */
+    strcpy(sa.sun_path, path);
+    /* Replace a stale socket, never a live one and never any other kind of file. */
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             snprintf(err, errlen, "--api-socket %s: exists and is not a socket", path);
             return -EEXIST;
         }
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+        if (probe >= 0)
+            close(probe);
+        if (live) {
+            snprintf(err, errlen, "--api-socket %s: in use by a running VM", path);
+            return -EADDRINUSE;
+        }
         unlink(path);
     }
-    strcpy(sa.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 ||
         listen(fd, 8) < 0) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "monitor/api_client.h"
 #include "monitor/audit.h"
 #include "monitor/vm.h"
 
@@ -26,6 +27,7 @@ static void usage(FILE *f)
             "                    [--policy-dir DIR] [--exit-when-up]\n"
             "                    [--selftest-violation COMPONENT:CALL]\n"
             "       cloister audit [--json] --api-socket PATH\n"
+            "       cloister api --api-socket PATH COMMAND   (e.g. query-status, quit)\n"
             "SIZE takes a K, M or G suffix (default 128M; 16M to 3G).\n");
 }
 
@@ -176,7 +178,7 @@ static int cmd_run(int argc, char **argv)
     }
     for (unsigned l = 0; l < LINK_COUNT; l++)
         vm.link[l].fd = -1;
-    if (vm_load_policies(&vm, err, sizeof err) < 0) {
+    if (vm_load_policies(&vm, err, sizeof err) < 0 || vm_prepare(&vm, err, sizeof err) < 0) {
         fprintf(stderr, "cloister: %s\n", err);
         vm_teardown(&vm);
         return 2;
@@ -187,6 +189,38 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
     return vm_run(&vm);
+}
+
+/* `cloister api --api-socket PATH COMMAND`: send one command, print the reply line. */
+static int cmd_api(int argc, char **argv)
+{
+    static const struct option opts[] = {{"api-socket", required_argument, 0, 's'},
+                                         {0, 0, 0, 0}};
+    static char reply[1 << 20];
+    const char *sock = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 's') {
+            usage(stderr);
+            return 2;
+        }
+        sock = optarg;
+    }
+    if (!sock || optind != argc - 1 || strspn(argv[optind], "abcdefghijklmnopqrstuvwxyz-") !=
+                                           strlen(argv[optind])) {
+        fprintf(stderr, "cloister api: usage: cloister api --api-socket PATH COMMAND\n");
+        return 2;
+    }
+    char req[160];
+    struct api_client_error ce;
+    snprintf(req, sizeof req, "{\"execute\":\"%s\"}", argv[optind]);
+    if (api_client_call(sock, req, reply, sizeof reply, 5000, &ce) < 0) {
+        fprintf(stderr, "cloister api: %s\n", ce.msg);
+        return 1;
+    }
+    printf("%s\n", reply);
+    return strstr(reply, "\"error\"") == reply + 1 ? 1 : 0;
 }
 
 static int cmd_audit(int argc, char **argv)
@@ -224,6 +258,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "audit"))
         return cmd_audit(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "api"))
+        return cmd_api(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;

@@ -294,7 +294,7 @@ static void on_kick(struct vm *vm, struct vm_component *c)
     }
 }
 
-static int setup_loop(struct vm *vm)
+int vm_prepare(struct vm *vm, char *err, size_t errlen)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -305,10 +305,15 @@ static int setup_loop(struct vm *vm)
     signal(SIGPIPE, SIG_IGN);
     vm->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     vm->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (vm->sigfd < 0 || vm->epfd < 0)
+    if (vm->sigfd < 0 || vm->epfd < 0 || watch(vm, vm->sigfd, EV_SIGNAL, 0) < 0) {
+        snprintf(err, errlen, "event loop: %s", strerror(errno));
         return -errno;
-    if (watch(vm, vm->sigfd, EV_SIGNAL, 0) < 0)
-        return -errno;
+    }
+    return api_server_open(vm, err, errlen);
+}
+
+static int watch_components(struct vm *vm)
+{
     for (unsigned k = 0; k < COMP_KIND_COUNT; k++) {
         struct vm_component *c = &vm->comp[k];
         if (watch(vm, c->child.pidfd, EV_PIDFD, k) < 0 || watch(vm, c->kick_fd, EV_KICK, k) < 0 ||
@@ -320,14 +325,11 @@ static int setup_loop(struct vm *vm)
 
 int vm_run(struct vm *vm)
 {
-    char err[300];
     uint64_t stop_deadline = 0;
     uint64_t start_deadline = vm_now_ns() + (uint64_t)START_TIMEOUT_MS * 1000000u;
 
-    if (setup_loop(vm) < 0 || api_server_open(vm, err, sizeof err) < 0) {
-        if (vm->epfd < 0 || vm->sigfd < 0)
-            snprintf(err, sizeof err, "event loop: %s", strerror(errno));
-        fprintf(stderr, "cloister: %s\n", err);
+    if (watch_components(vm) < 0) {
+        fprintf(stderr, "cloister: event loop: %s\n", strerror(errno));
         vm_teardown(vm);
         return 1;
     }

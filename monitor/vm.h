@@ -70,6 +70,9 @@ struct vm {
     uint32_t worst_link_ns;
 };
 
+/* Event loop, signals and the API socket: before anything starts, so that a bad --api-socket
+ * is a configuration error. */
+int vm_prepare(struct vm *vm, char *err, size_t errlen);
 /* Compile every component's policy (errors: file:line in err, nothing started). */
 int vm_load_policies(struct vm *vm, char *err, size_t errlen);
 /* Create regions and start every component; on failure everything is torn down. */
