@@ -125,11 +125,12 @@ void reg_put(struct cpu_state *cpu, unsigned reg, unsigned size, uint32_t value)
 int opd_read(struct engine *e, const struct ir_insn *in, unsigned i, uint32_t *value);
 int opd_write(struct engine *e, const struct ir_insn *in, unsigned i, uint32_t value);
 
-/* Address of the next instruction. Every handler sets cpu->eip itself: to this on completion,
- * or to a branch target; unchanged on exception. */
+/* Address of the next instruction (wrapped to 16 bits in a 16-bit code segment). Every handler
+ * sets cpu->eip itself: to this on completion, or to a branch target; unchanged on exception. */
 static inline uint32_t eng_next_eip(const struct cpu_state *cpu, const struct ir_insn *in)
 {
-    return cpu->eip + in->len;
+    uint32_t n = cpu->eip + in->len;
+    return (cpu->seg[IR_CS].attr & 0x4000u) ? n : (n & 0xFFFFu);
 }
 /* Near branch: #GP(0) if `target` is beyond the CS limit, else EIP = target. */
 int eng_branch(struct engine *e, uint32_t target);
