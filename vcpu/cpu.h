@@ -66,8 +66,8 @@ struct cpu_dtr {
 /* Exception vectors. */
 enum cpu_vector {
     CPU_DE = 0, CPU_DB = 1, CPU_NMI = 2, CPU_BP = 3, CPU_OF_VEC = 4, CPU_BR = 5, CPU_UD = 6,
-    CPU_NM = 7, CPU_DF_VEC = 8, CPU_TS = 10, CPU_NP = 11, CPU_SS = 12, CPU_GP = 13, CPU_PF = 14,
-    CPU_MF = 16, CPU_AC = 17, CPU_MC = 18,
+    CPU_NM = 7, CPU_DF_VEC = 8, CPU_TS = 10, CPU_NP = 11, CPU_SS = 12, CPU_GP = 13, CPU_PF_VEC = 14,
+    CPU_MF = 16, CPU_AC_VEC = 17, CPU_MC = 18,
 };
 
 /* x87 state. Registers are kept as host long double (80-bit extended), physical order. */

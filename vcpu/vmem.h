@@ -20,7 +20,7 @@ struct cpu_state;
 enum vmem_kind { VMEM_READ = 0, VMEM_WRITE = 1, VMEM_FETCH = 2 };
 
 struct vmem_fault {
-    uint8_t vector;  /* CPU_PF or CPU_GP */
+    uint8_t vector;  /* CPU_PF_VEC or CPU_GP */
     uint32_t error;  /* #PF error code */
     uint32_t cr2;    /* faulting linear address for #PF */
 };
