@@ -181,6 +181,10 @@ _Static_assert(sizeof(struct ir_insn) == 40, "ir_insn layout");
 
 #define IR_MAX_INSN_LEN 15
 
+/* Decoding mode: the only CPU state that changes how bytes decode (part of the block key). */
+#define IR_MODE_CS32 0x1 /* CS.D = 1: default operand and address size 32 */
+#define IR_MODE_PE   0x2 /* protected mode (some opcodes are #UD in real mode) */
+
 /* Name of an op for diagnostics; "?" for out-of-range values. */
 const char *ir_op_name(unsigned op);
 

@@ -61,6 +61,14 @@ static int payload_ok(const struct msg *m)
         const struct msg_selftest *t = (const void *)m->payload;
         return t->what >= SELFTEST_OPENAT && t->what < SELFTEST_COUNT;
     }
+    case MSG_XL_TRANSLATE: {
+        const struct msg_translate *t = (const void *)m->payload;
+        return t->limit >= 1 && t->limit <= 8192 && t->mode <= 3;
+    }
+    case MSG_XL_BLOCK: {
+        const struct msg_block *b = (const void *)m->payload;
+        return b->status <= 2;
+    }
     case MSG_DEV_PIO_WRITE:
     case MSG_DEV_PIO_READ:
     case MSG_DEV_PIO_DATA: {

@@ -85,6 +85,29 @@ enum selftest_call { SELFTEST_OPENAT = 1, SELFTEST_SOCKET, SELFTEST_EXECVE, SELF
                      SELFTEST_MPROTECT_EXEC, SELFTEST_COUNT };
 enum stop_reason { STOP_GUEST_HALT = 1, STOP_GUEST_RESET = 2, STOP_DONE = 3, STOP_INTERNAL = 4 };
 
+/* CHAN_XLATE: the vCPU asks for the block at (eip, phys, mode); the translator decodes it from
+ * guest RAM into the staging region (ipc/tcache.h) and answers where it put it. */
+struct msg_translate {
+    uint32_t eip;        /* linear address of the first instruction */
+    uint32_t phys;       /* its physical address (the vCPU's translation) */
+    uint32_t phys_next;  /* physical address of the next linear page, or XL_NO_PAGE */
+    uint32_t limit;      /* bytes that may be fetched from eip (CS limit), 1 .. 8192 */
+    uint32_t mode;       /* DEC_MODE_* bits */
+    uint32_t pad;
+};
+#define XL_NO_PAGE 0xFFFFFFFFu
+enum xl_status {
+    XL_OK = 0,           /* a block of at least one instruction is at offset */
+    XL_FETCH_LIMIT = 1,  /* the first instruction crosses the CS limit: #GP(0) */
+    XL_FETCH_PAGE = 2,   /* the first instruction crosses into an unmapped page: #PF there */
+};
+struct msg_block {
+    uint32_t status;     /* enum xl_status */
+    uint32_t offset;     /* of the block in the staging region */
+    uint32_t size;       /* bytes: header and instructions */
+    uint32_t eip;        /* echoes the request */
+};
+
 /* CHAN_DEV */
 struct msg_pio {            /* vcpu -> device: port access; reads are answered with msg_pio */
     uint16_t port;
@@ -109,6 +132,8 @@ struct msg_pio {            /* vcpu -> device: port access; reads are answered w
     X(CTL_SELFTEST,      CHAN_CTL,   DIR_REQ, sizeof(struct msg_selftest))  \
     X(XL_PING,           CHAN_XLATE, DIR_REQ, sizeof(struct msg_ping))      \
     X(XL_PONG,           CHAN_XLATE, DIR_RSP, sizeof(struct msg_ping))      \
+    X(XL_TRANSLATE,      CHAN_XLATE, DIR_REQ, sizeof(struct msg_translate)) \
+    X(XL_BLOCK,          CHAN_XLATE, DIR_RSP, sizeof(struct msg_block))     \
     X(MMU_PING,          CHAN_MMU,   DIR_REQ, sizeof(struct msg_ping))      \
     X(MMU_PONG,          CHAN_MMU,   DIR_RSP, sizeof(struct msg_ping))      \
     X(DEV_PING,          CHAN_DEV,   DIR_REQ, sizeof(struct msg_ping))      \

@@ -11,7 +11,7 @@
 #include "ipc/msg.h"
 #include "monitor/vm.h"
 
-#define COMP_MAX_LINKS 4
+#define COMP_MAX_LINKS 5
 
 struct comp_link {
     const char *name;  /* argv name, as endpoint_want.name in the component */

@@ -21,10 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipc/tcache.h"
 #include "monitor/components.h"
 #include "monitor/policy.h"
 
-static const char *const link_names[LINK_COUNT] = {"ram", "xlate", "mmu", "dev-serial"};
+static const char *const link_names[LINK_COUNT] = {"guest-ram", "tcache", "xlate", "mmu",
+                                                   "dev-serial"};
 
 uint64_t vm_now_ns(void)
 {
@@ -170,10 +172,15 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
     int rc;
 
     vm->started_ns = vm_now_ns();
-    rc = region_create(&vm->link[LINK_RAM], "guest-ram", vm->cfg.memory);
+    rc = region_create(&vm->link[LINK_RAM], link_names[LINK_RAM], vm->cfg.memory);
     if (rc < 0) {
         snprintf(err, errlen, "guest RAM (%llu bytes): %s", (unsigned long long)vm->cfg.memory,
                  strerror(-rc));
+        return rc;
+    }
+    rc = region_create(&vm->link[LINK_TCACHE], link_names[LINK_TCACHE], TC_STAGING_BYTES);
+    if (rc < 0) {
+        snprintf(err, errlen, "translation staging region: %s", strerror(-rc));
         return rc;
     }
     for (unsigned l = LINK_XLATE; l < LINK_COUNT; l++) {
@@ -198,7 +205,7 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
     }
     /* Components now hold their own references; the monitor keeps only the RAM fd (for the
      * loaders) and its own mappings. */
-    for (unsigned l = LINK_XLATE; l < LINK_COUNT; l++)
+    for (unsigned l = LINK_TCACHE; l < LINK_COUNT; l++)
         region_close_fd(&vm->link[l]);
     for (unsigned k = 0; k < COMP_KIND_COUNT; k++) {
         region_close_fd(&vm->comp[k].ctl_region);

@@ -31,7 +31,7 @@ struct vm_config {
 };
 
 /* Shared regions other than the per-component control regions. */
-enum vm_link { LINK_RAM, LINK_XLATE, LINK_MMU, LINK_SERIAL, LINK_COUNT };
+enum vm_link { LINK_RAM, LINK_TCACHE, LINK_XLATE, LINK_MMU, LINK_SERIAL, LINK_COUNT };
 
 enum comp_state { COMP_NEW, COMP_STARTED, COMP_HELLO, COMP_RUNNING, COMP_DEAD };
 

@@ -17,14 +17,16 @@ int main(int argc, char **argv)
     static const struct endpoint_want wants[] = {
         {"ram", PROT_READ, false, 0, false},
         {"xlate", PROT_READ | PROT_WRITE, true, CHAN_XLATE, false},
+        {"tcache", PROT_READ | PROT_WRITE, false, 0, false},
     };
     const char *why;
-    int rc = endpoint_init(&ep, COMP_TRANSLATOR, argc, argv, wants, 2, &why);
+    int rc = endpoint_init(&ep, COMP_TRANSLATOR, argc, argv, wants, 3, &why);
     if (rc < 0) {
         fprintf(stderr, "cloister-translator: %s: %s\n", why, strerror(-rc));
         return 1;
     }
-    translator_service_init(&svc, ep.regions[0].base, ep.regions[0].size);
+    translator_service_init(&svc, ep.regions[0].base, ep.regions[0].size, ep.regions[2].base,
+                            ep.regions[2].size);
     rc = endpoint_handshake(&ep);
     if (rc == -ECANCELED)
         return 0;

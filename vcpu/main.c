@@ -15,7 +15,7 @@
 
 #include "ipc/endpoint.h"
 
-enum { R_RAM, R_XLATE, R_MMU, R_SERIAL, R_COUNT };
+enum { R_RAM, R_TCACHE, R_XLATE, R_MMU, R_SERIAL, R_COUNT };
 
 static uint64_t now_ns(void)
 {
@@ -45,6 +45,7 @@ int main(int argc, char **argv)
     static struct endpoint ep;
     static const struct endpoint_want wants[R_COUNT] = {
         [R_RAM] = {"ram", PROT_READ | PROT_WRITE, false, 0, false},
+        [R_TCACHE] = {"tcache", PROT_READ, false, 0, false},
         [R_XLATE] = {"xlate", PROT_READ | PROT_WRITE, true, CHAN_XLATE, true},
         [R_MMU] = {"mmu", PROT_READ | PROT_WRITE, true, CHAN_MMU, true},
         [R_SERIAL] = {"dev-serial", PROT_READ | PROT_WRITE, true, CHAN_DEV, true},
