@@ -18,8 +18,8 @@
 
 struct vcpu_source {
     void *ctx;
-    /* Produce the block for `req`: returns enum xl_status; on XL_OK *block/*size describe the
-     * block in memory the translator controls (tcache_insert copies and validates it). */
+    /* Produce the block for `req`: returns enum xl_status; on XL_OK, block and size describe the
+     * block in memory the translator controls (tcache_insert copies and validates it) */
     int (*translate)(void *ctx, const struct msg_translate *req, const void **block, size_t *size);
     /* The highest-priority pending external interrupt vector, or -1. Called at block
      * boundaries when IF=1; `ack` acknowledges it (the PIC's INTA). */
