@@ -100,7 +100,8 @@ struct api_linebuf {
 
 enum api_line_status {
 	API_LINE_NONE,     /* no complete line yet: feed more bytes */
-	API_LINE_OK,       /* *line / *len hold a line, valid until the next feed or next call */
+	API_LINE_OK,       /* *line / *len hold a line (not NUL-terminated), valid until the
+			    * next call of any api_linebuf function on lb */
 	API_LINE_TOO_LONG, /* an over-long line was dropped; answer it with api_reply_error */
 };
 
