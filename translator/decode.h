@@ -15,8 +15,8 @@
 #include "ipc/ir.h"
 
 /* Decoding mode: the only CPU state that changes how bytes decode. */
-#define DEC_MODE_CS32 0x1 /* CS.D = 1: default operand and address size 32 */
-#define DEC_MODE_PE   0x2 /* protected mode (some opcodes are #UD in real mode) */
+#define DEC_MODE_CS32 IR_MODE_CS32
+#define DEC_MODE_PE   IR_MODE_PE
 
 enum dec_status {
     DEC_OK = 0,     /* *out holds the instruction (possibly IR_INVALID: executes as #UD) */
