@@ -39,10 +39,13 @@ static int handle(void *ctx, const struct msg *req, struct msg *rsp)
     return rc;
 }
 
-static void console_in(void *ctx, const struct msg_bytes *b)
+static void on_ctl(void *ctx, const struct msg *m)
 {
     struct serial_proc *s = ctx;
-    uart_receive(&s->dev.uart, b->data, b->n);
+    if (m->type == MSG_CTL_CONSOLE_IN) {
+        const struct msg_bytes *b = (const void *)m->payload;
+        uart_receive(&s->dev.uart, b->data, b->n);
+    }
 }
 
 int main(int argc, char **argv)
@@ -58,13 +61,18 @@ int main(int argc, char **argv)
         return 1;
     }
     serial_dev_init(&s.dev, SERIAL_COM1_BASE);
+    s.ep.on_ctl = on_ctl;
+    s.ep.ctl_ctx = &s;
+    rc = endpoint_seal(&s.ep, &why);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s: %s\n", argv[0], why, strerror(-rc));
+        return 1;
+    }
     rc = endpoint_handshake(&s.ep);
     if (rc == -ECANCELED)
         return 0;
     if (rc < 0)
         return 1;
-    s.ep.console_in = console_in;
-    s.ep.console_ctx = &s;
     rc = endpoint_serve(&s.ep, &s.ep.chans[0], handle, &s);
     return rc < 0 ? 1 : 0;
 }

@@ -167,6 +167,11 @@ int endpoint_init(struct endpoint *ep, enum component_kind kind, int argc, char 
         }
     }
 
+    return 0;
+}
+
+int endpoint_seal(struct endpoint *ep, const char **why)
+{
     violation_page = ep->report;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -202,6 +207,8 @@ int endpoint_handshake(struct endpoint *ep)
             rc = chan_send_wait(&ep->ctl, &m, 1000);
             if (rc < 0)
                 return rc;
+        } else if (ep->on_ctl) {
+            ep->on_ctl(ep->ctl_ctx, &m);
         }
     }
 }
@@ -247,8 +254,7 @@ static void selftest(unsigned what)
     }
 }
 
-int endpoint_poll_ctl(struct endpoint *ep, void (*console_in)(void *ctx, const struct msg_bytes *b),
-                      void *ctx)
+int endpoint_poll_ctl(struct endpoint *ep)
 {
     struct msg m;
     int rc;
@@ -262,8 +268,8 @@ int endpoint_poll_ctl(struct endpoint *ep, void (*console_in)(void *ctx, const s
                 return rc;
         } else if (m.type == MSG_CTL_SELFTEST) {
             selftest(((const struct msg_selftest *)m.payload)->what);
-        } else if (m.type == MSG_CTL_CONSOLE_IN && console_in) {
-            console_in(ctx, (const struct msg_bytes *)m.payload);
+        } else if (ep->on_ctl) {
+            ep->on_ctl(ep->ctl_ctx, &m);
         }
     }
     return rc == -EAGAIN ? 0 : rc;
@@ -277,7 +283,7 @@ int endpoint_serve(struct endpoint *ep, struct chan *chan, endpoint_handler hand
         int rc = chan_recv_wait(chan, &req, 100);
         /* A busy channel must not starve control: look at it every 256 requests too. */
         if (rc == 0 && (++served & 255) == 0) {
-            int crc = endpoint_poll_ctl(ep, ep->console_in, ep->console_ctx);
+            int crc = endpoint_poll_ctl(ep);
             if (crc == -ECANCELED)
                 return 0;
             if (crc < 0)
@@ -293,7 +299,7 @@ int endpoint_serve(struct endpoint *ep, struct chan *chan, endpoint_handler hand
         }
         if (rc != -ETIMEDOUT)
             return rc;
-        rc = endpoint_poll_ctl(ep, ep->console_in, ep->console_ctx);
+        rc = endpoint_poll_ctl(ep);
         if (rc == -ECANCELED)
             return 0;
         if (rc < 0)

@@ -53,15 +53,21 @@ struct endpoint {
     struct region regions[ENDPOINT_MAX_REGIONS]; /* in the order of `wants` */
     struct chan chans[ENDPOINT_MAX_REGIONS];     /* valid where wants[i].is_chan */
     unsigned nregions;
-    /* CONSOLE_IN bytes from the monitor go here while serving (NULL: dropped). */
-    void (*console_in)(void *ctx, const struct msg_bytes *b);
-    void *console_ctx;
+    /* Control messages the endpoint does not handle itself (BOOT, CONSOLE_IN, ...), during the
+     * handshake and while serving; NULL drops them. */
+    void (*on_ctl)(void *ctx, const struct msg *m);
+    void *ctl_ctx;
 };
 
-/* Everything up to and including seccomp. On failure returns -errno and a reason in `why`;
- * the caller writes it to fd 2 and exits. */
+/* Take the fds, map the regions, close every region fd. On failure returns -errno and a reason
+ * in `why`; the caller writes it to fd 2 and exits. The component then allocates whatever it
+ * needs for its whole life and calls endpoint_seal(). */
 int endpoint_init(struct endpoint *ep, enum component_kind kind, int argc, char **argv,
                   const struct endpoint_want *wants, unsigned nwants, const char **why);
+
+/* Install the SIGSYS reporter and load the seccomp filter: from here on only the component's
+ * policy applies. Must come before the component reads anything from the guest or a peer. */
+int endpoint_seal(struct endpoint *ep, const char **why);
 
 /* Greet the monitor (HELLO) and wait for START. Returns 0, or -errno (STOP or broken channel). */
 int endpoint_handshake(struct endpoint *ep);
@@ -73,10 +79,9 @@ int endpoint_handshake(struct endpoint *ep);
 typedef int (*endpoint_handler)(void *ctx, const struct msg *req, struct msg *rsp);
 int endpoint_serve(struct endpoint *ep, struct chan *chan, endpoint_handler handler, void *ctx);
 
-/* Handle pending control messages (PING -> PONG). Returns -ECANCELED after STOP, -EPROTO on a
- * broken control channel, else 0. `console_in` receives CONSOLE_IN bytes (NULL: ignored). */
-int endpoint_poll_ctl(struct endpoint *ep, void (*console_in)(void *ctx, const struct msg_bytes *b),
-                      void *ctx);
+/* Handle pending control messages (PING -> PONG, SELFTEST, the rest to on_ctl). Returns
+ * -ECANCELED after STOP, -EPROTO on a broken control channel, else 0. */
+int endpoint_poll_ctl(struct endpoint *ep);
 
 /* Send a log line to the monitor (truncated to 52 printable bytes). */
 void endpoint_log(struct endpoint *ep, int level, const char *text);

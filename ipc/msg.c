@@ -61,6 +61,8 @@ static int payload_ok(const struct msg *m)
         const struct msg_selftest *t = (const void *)m->payload;
         return t->what >= SELFTEST_OPENAT && t->what < SELFTEST_COUNT;
     }
+    case MSG_CTL_BOOT:
+        return ((const struct msg_boot *)m->payload)->mode == BOOT_FLAT32;
     case MSG_XL_TRANSLATE: {
         const struct msg_translate *t = (const void *)m->payload;
         return t->limit >= 1 && t->limit <= 8192 && t->mode <= 3;

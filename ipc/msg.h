@@ -77,6 +77,13 @@ struct msg_stop {           /* component -> monitor: request to stop the VM */
     uint32_t reason;        /* enum stop_reason */
     uint32_t detail;
 };
+struct msg_boot {           /* monitor -> vcpu, before START: the guest's entry state */
+    uint32_t mode;          /* enum boot_mode */
+    uint32_t entry;         /* EIP */
+    uint32_t eax, ebx, esi, esp;
+    uint32_t pad[2];
+};
+enum boot_mode { BOOT_FLAT32 = 1 /* flat 32-bit protected mode, CPL 0, paging off, IF=0 */ };
 struct msg_selftest {       /* monitor -> component: perform one forbidden call (sandbox tests) */
     uint32_t what;          /* enum selftest_call */
     uint32_t pad;
@@ -130,6 +137,7 @@ struct msg_pio {            /* vcpu -> device: port access; reads are answered w
     X(CTL_LINKS,         CHAN_CTL,   DIR_RSP, sizeof(struct msg_links))     \
     X(CTL_VM_STOP,       CHAN_CTL,   DIR_RSP, sizeof(struct msg_stop))      \
     X(CTL_SELFTEST,      CHAN_CTL,   DIR_REQ, sizeof(struct msg_selftest))  \
+    X(CTL_BOOT,          CHAN_CTL,   DIR_REQ, sizeof(struct msg_boot))      \
     X(XL_PING,           CHAN_XLATE, DIR_REQ, sizeof(struct msg_ping))      \
     X(XL_PONG,           CHAN_XLATE, DIR_RSP, sizeof(struct msg_ping))      \
     X(XL_TRANSLATE,      CHAN_XLATE, DIR_REQ, sizeof(struct msg_translate)) \

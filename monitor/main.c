@@ -138,13 +138,11 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "cloister: --initrd and --append need --kernel\n");
         return 2;
     }
-    if (cfg->kernel) {
-        if (readable_file("--kernel", cfg->kernel) < 0 ||
-            (cfg->initrd && readable_file("--initrd", cfg->initrd) < 0))
+    if (cfg->initrd) {
+        if (readable_file("--initrd", cfg->initrd) < 0)
             return 2;
-        fprintf(stderr, "cloister: --kernel: booting a guest kernel is not available yet in this "
-                        "build (the CPU engine and loaders are still being integrated); run "
-                        "without --kernel to bring up the sandboxed components\n");
+        fprintf(stderr, "cloister: --initrd: initial ramdisks come with the Linux boot protocol, "
+                        "which is not available yet in this build\n");
         return 2;
     }
     if (cfg->serial_file) {
@@ -183,10 +181,16 @@ static int cmd_run(int argc, char **argv)
         vm_teardown(&vm);
         return 2;
     }
-    if (vm_start(&vm, err, sizeof err) < 0) {
+    if (cfg->kernel && vm_read_image(&vm, err, sizeof err) < 0) {
         fprintf(stderr, "cloister: %s\n", err);
         vm_teardown(&vm);
-        return 1;
+        return 2;
+    }
+    int rc = vm_start(&vm, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "cloister: %s\n", err);
+        vm_teardown(&vm);
+        return rc == -EINVAL ? 2 : 1;
     }
     return vm_run(&vm);
 }

@@ -228,6 +228,11 @@ static void handle_ctl(struct vm *vm, struct vm_component *c, const struct msg *
         }
         c->state = COMP_HELLO;
         if (all_in_state(vm, COMP_HELLO)) {
+            if (vm->have_boot) {
+                struct msg b;
+                msg_set(&b, MSG_CTL_BOOT, &vm->boot, sizeof vm->boot);
+                chan_send(&vm->comp[COMP_VCPU].ctl, &b);
+            }
             for (unsigned k = 0; k < COMP_KIND_COUNT; k++) {
                 struct msg s;
                 msg_set(&s, MSG_CTL_START, NULL, 0);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 
 #include "ipc/tcache.h"
 #include "monitor/components.h"
+#include "monitor/loader.h"
 #include "monitor/policy.h"
 
 static const char *const link_names[LINK_COUNT] = {"guest-ram", "tcache", "xlate", "mmu",
@@ -165,6 +167,61 @@ static int spawn_component(struct vm *vm, struct vm_component *c, char *err, siz
     return 0;
 }
 
+int vm_read_image(struct vm *vm, char *err, size_t errlen)
+{
+    const char *path = vm->cfg.kernel;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = -errno;
+        snprintf(err, errlen, "--kernel %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return e;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > LOADER_MAX_IMAGE) {
+        snprintf(err, errlen, "--kernel %s: not a regular file of 1 byte to %u MiB", path,
+                 LOADER_MAX_IMAGE >> 20);
+        close(fd);
+        return -EINVAL;
+    }
+    vm->image = malloc((size_t)st.st_size);
+    size_t got = 0;
+    while (vm->image && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, vm->image + got, (size_t)st.st_size - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!vm->image || got != (size_t)st.st_size) {
+        snprintf(err, errlen, "--kernel %s: cannot read it", path);
+        return -EIO;
+    }
+    vm->image_size = got;
+    if (!multiboot_detect(vm->image, got)) {
+        snprintf(err, errlen, "--kernel %s: not a multiboot kernel (the Linux boot protocol is not "
+                 "available yet in this build)", path);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int load_guest(struct vm *vm, char *err, size_t errlen)
+{
+    struct loader_error le;
+    int rc = multiboot_load(vm->image, vm->image_size, vm->cfg.append, vm->link[LINK_RAM].base,
+                            vm->link[LINK_RAM].size, &vm->boot, &le);
+    if (rc < 0) {
+        snprintf(err, errlen, "--kernel %s: %s", vm->cfg.kernel, le.msg);
+        return rc;
+    }
+    vm->have_boot = true;
+    free(vm->image);
+    vm->image = NULL;
+    return 0;
+}
+
 int vm_start(struct vm *vm, char *err, size_t errlen)
 {
     static const enum chan_kind link_chan[LINK_COUNT] = {
@@ -178,6 +235,8 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
                  strerror(-rc));
         return rc;
     }
+    if (vm->image && (rc = load_guest(vm, err, errlen)) < 0)
+        return rc;
     rc = region_create(&vm->link[LINK_TCACHE], link_names[LINK_TCACHE], TC_STAGING_BYTES);
     if (rc < 0) {
         snprintf(err, errlen, "translation staging region: %s", strerror(-rc));
@@ -236,6 +295,8 @@ static void reap(struct vm_component *c, bool block)
 
 void vm_teardown(struct vm *vm)
 {
+    free(vm->image);
+    vm->image = NULL;
     for (unsigned k = 0; k < COMP_KIND_COUNT; k++) {
         struct vm_component *c = &vm->comp[k];
         if (c->child.pidfd >= 0 && c->state != COMP_DEAD)

@@ -67,6 +67,10 @@ struct vm {
     int exit_status;       /* what `cloister run` returns */
     char stop_reason[256];
     uint64_t started_ns;
+    uint8_t *image;        /* the --kernel file, read and size-checked before anything starts */
+    size_t image_size;
+    struct msg_boot boot;  /* the vCPU's start state, when a guest was loaded */
+    bool have_boot;
     uint32_t worst_link_ns;
 };
 
@@ -75,7 +79,11 @@ struct vm {
 int vm_prepare(struct vm *vm, char *err, size_t errlen);
 /* Compile every component's policy (errors: file:line in err, nothing started). */
 int vm_load_policies(struct vm *vm, char *err, size_t errlen);
-/* Create regions and start every component; on failure everything is torn down. */
+/* Read --kernel into memory (size-checked); 0 or -errno with a reason. */
+int vm_read_image(struct vm *vm, char *err, size_t errlen);
+/* Create regions, load the guest into RAM, start every component. Returns 0, -EINVAL for a
+ * guest image that cannot be loaded (a configuration error: nothing was started), or another
+ * -errno. The caller tears down on failure. */
 int vm_start(struct vm *vm, char *err, size_t errlen);
 /* The supervisor loop; returns the process exit status. Tears everything down before it
  * returns, whatever happened: no process, fd or region of this VM outlives it. */
