@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The main command: builds cloister and runs the default VM.
-# Until the Linux guest boots (issue 5), the default VM is the component bring-up: every
-# component starts in its sandbox, links with its peers over shared memory, and the isolation
-# audit of the live processes is printed before the VM is stopped.
+# Until the Linux guest boots (issue 5), the default guest is the project's own test guest
+# (tests/guests/hello.S, a Multiboot kernel): it runs through the whole pipeline and halts.
+# Then a second VM is brought up and the isolation audit of its live processes is printed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/setup.sh" build
 export CLOISTER_BUILD=${CLOISTER_BUILD:-$top/build/run}
 "$top/scripts/build.sh" -DCMAKE_BUILD_TYPE=Release -DCLOISTER_TESTS=OFF -DCLOISTER_SANITIZE=OFF
 bin=$CLOISTER_BUILD/bin
+echo "== the test guest"
+"$bin/cloister" run --kernel "$CLOISTER_BUILD/guests/hello.elf" --append "console=ttyS0" "$@"
+echo
+echo "== a live VM and its isolation audit"
 sock=$(mktemp -u /tmp/cloister-XXXXXX.sock)
-"$bin/cloister" run --api-socket "$sock" "$@" &
+"$bin/cloister" run --api-socket "$sock" &
 vm=$!
 trap 'kill $vm 2>/dev/null; wait $vm 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -336,6 +336,57 @@ static void test_bad_usage_exits_2(void **state)
     assert_no_leftovers();
 }
 
+/* The project's test guest, end to end: loader, vCPU, translator, engine, port I/O, serial
+ * device, monitor console; HLT with interrupts off ends the VM with status 0. */
+static void test_hello_guest(void **state)
+{
+    (void)state;
+    char cmd[1024];
+    static char out[65536];
+    snprintf(cmd, sizeof cmd,
+             "%s/cloister run --kernel %s/../guests/hello.elf --append 'console=ttyS0 x=1' 2>&1",
+             bin, bin);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("exit status %d:\n%s", st, out);
+    assert_non_null(strstr(out, "cloister test guest: hello from 32-bit protected mode\n"));
+    assert_non_null(strstr(out, "sum of squares 1..1000 = 0x13e5e51c\n"));
+    assert_non_null(strstr(out, "command line: console=ttyS0 x=1\n"));
+    assert_non_null(strstr(out, "guest halted with interrupts disabled"));
+    assert_no_leftovers();
+}
+
+static void test_bad_kernels_exit_2(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cloister-kernel-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    /* a multiboot header asking for a video mode we do not provide */
+    static const unsigned char hdr[12] = {0x02, 0xb0, 0xad, 0x1b, 0x04, 0x00, 0x00, 0x00,
+                                          0xfa, 0x4f, 0x52, 0xe4};
+    assert_int_equal(write(fd, hdr, sizeof hdr), (ssize_t)sizeof hdr);
+    close(fd);
+    struct run r;
+    const char *args[] = {"run", "--kernel", path, NULL};
+    start(&r, args);
+    finish(&r);
+    assert_int_equal(run_exit(&r), 2);
+    assert_non_null(strstr(r.err, "requires features"));
+    /* not a kernel at all */
+    const char *args2[] = {"run", "--kernel", "/etc/hostname", NULL};
+    start(&r, args2);
+    finish(&r);
+    assert_int_equal(run_exit(&r), 2);
+    assert_non_null(strstr(r.err, "not a multiboot kernel"));
+    unlink(path);
+    assert_no_leftovers();
+}
+
 int main(void)
 {
     const char *b = getenv("CLOISTER_BIN"), *s = getenv("CLOISTER_SRC");
@@ -358,6 +409,8 @@ int main(void)
         cmocka_unit_test(test_live_vm_audits_clean),
         cmocka_unit_test(test_broken_policy_starts_nothing),
         cmocka_unit_test(test_bad_usage_exits_2),
+        cmocka_unit_test(test_hello_guest),
+        cmocka_unit_test(test_bad_kernels_exit_2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
