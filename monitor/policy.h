@@ -3,22 +3,24 @@
  * A policy is a text file listing the syscalls one component may make, optionally with
  * conditions on their arguments or a fixed errno to return. This module parses such files
  * (treating their content as hostile: every limit below is enforced and reported), lets the
- * audit and docs walk the parsed rules, and compiles them with libseccomp into the BPF
- * program the launcher installs: default action TRAP (the component's SIGSYS reporter
- * records the violation and dies by SIGSYS), any non-x86_64 ABI (i386 int 0x80, x32)
- * killed outright.
+ * audit and docs walk the parsed rules, and compiles them into the classic-BPF program the
+ * launcher installs: unlisted syscalls TRAP (the component's SIGSYS reporter records the
+ * violation and dies by SIGSYS), any non-x86_64 ABI (i386 int 0x80, x32) is killed
+ * outright. libseccomp resolves syscall names; the BPF is generated here (see
+ * policy_compile.c for why).
  *
  * Every failure is returned: a negative errno plus, in struct policy_error, a message of
  * the form "FILE:LINE: reason" (LINE 0 means the file as a whole). Nothing is printed. */
 #ifndef CLOISTER_MONITOR_POLICY_H
 #define CLOISTER_MONITOR_POLICY_H
 
+#include <linux/filter.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define POLICY_MAX_LINE 512          /* bytes per line, newline excluded */
 #define POLICY_MAX_FILE_SIZE 65536   /* bytes per file */
-#define POLICY_MAX_RULES 1024        /* filter rules in total, counting each 'in' combination */
+#define POLICY_MAX_RULES 1024        /* rule lines in total, includes counted */
 #define POLICY_MAX_CONDS 6           /* conditions per rule line */
 #define POLICY_MAX_SET 16            /* values in one 'in {...}' set */
 #define POLICY_MAX_INCLUDE_DEPTH 8   /* nested @include levels below the top-level file */
@@ -92,14 +94,19 @@ const char *policy_name(const struct policy *p);
  * -ENOSPC if SIZE is too small (POLICY_RULE_TEXT_MAX always suffices). */
 int policy_rule_format(const struct policy_rule *rule, char *buf, size_t size);
 
-/* Compiles P and writes the BPF program (an array of struct sock_filter) to OUT_FD.
+/* Compiles P into PROG (room for CAP instructions; POLICY_MAX_BPF_INSNS always suffices
+ * for a program the kernel accepts). Returns the number of instructions (> 0), or -E2BIG
+ * with ERR set if the program would not fit CAP or the kernel's limit. */
+int policy_compile(const struct policy *p, struct sock_filter *prog, size_t cap,
+		   struct policy_error *err);
+
+/* Compiles P and writes the program (an array of struct sock_filter) to OUT_FD.
  * Returns the number of instructions (> 0), or a negative errno with ERR set. */
 int policy_compile_bpf(const struct policy *p, int out_fd, struct policy_error *err);
 
-/* Compiles P and installs it on the calling thread (sets no_new_privs first). libseccomp
- * frees its memory after the filter is in force, so the policy must allow what free() may
- * call (munmap, brk, madvise); a component that cannot should install the program from
- * policy_compile_bpf with seccomp(2) instead. */
+/* Compiles P and installs it on the calling thread with seccomp(2), after setting
+ * no_new_privs. Nothing is allocated or freed once the filter is in force, so the policy
+ * needs to allow nothing beyond what the caller does next. */
 int policy_load(const struct policy *p, struct policy_error *err);
 
 /* Constant tables (policy_consts.c). Lookups return 0 or -ENOENT. Values are the 64-bit

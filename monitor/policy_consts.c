@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 struct named_value {
 	const char *name;
@@ -83,6 +84,7 @@ static const struct named_value consts[] = {
 	C(F_GETOWN), C(F_SETSIG), C(F_GETSIG),
 	C(FD_CLOEXEC),
 	C(AT_FDCWD), C(AT_EMPTY_PATH), C(AT_SYMLINK_NOFOLLOW), C(AT_REMOVEDIR),
+	C(SEEK_SET), C(SEEK_CUR), C(SEEK_END), C(SEEK_DATA), C(SEEK_HOLE),
 
 	/* signals */
 	C(SIGHUP), C(SIGINT), C(SIGQUIT), C(SIGILL), C(SIGTRAP), C(SIGABRT), C(SIGIOT),

@@ -28,7 +28,6 @@ struct policy {
 	struct policy_rule *rules;
 	size_t n_rules;
 	size_t cap_rules;
-	size_t n_filter_rules; /* rules after expanding 'in' sets */
 	char *files[POLICY_MAX_FILES];
 	size_t n_files;
 };
@@ -431,19 +430,10 @@ static int parse_cond(struct parser *ps, const struct source *src, unsigned line
 	return fail(ps, src, line, "bad operator %s", tok_describe(&op, desc, sizeof(desc)));
 }
 
-static uint64_t rule_alternatives(const struct policy_rule *r)
-{
-	uint64_t n = 1;
-	for (unsigned i = 0; i < r->n_conds; i++) {
-		if (r->conds[i].op == POLICY_OP_IN)
-			n *= r->conds[i].n_values;
-	}
-	return n;
-}
-
-/* Several lines for one syscall are alternatives, but libseccomp silently lets an
- * unconditional rule swallow conditional ones and keeps only the first action per syscall,
- * so every combination whose meaning would be lost is refused here. */
+/* Several lines for one syscall are alternatives tried in file order. An unconditional
+ * allow next to conditional ones would make the conditions meaningless, and allow next to
+ * return (or two different returns) would make the outcome depend on line order, so those
+ * combinations are refused rather than given a surprising meaning. */
 static int check_conflicts(struct parser *ps, const struct source *src, const struct policy_rule *r)
 {
 	for (size_t i = 0; i < ps->p->n_rules; i++) {
@@ -479,10 +469,8 @@ static int add_rule(struct parser *ps, const struct source *src, const struct po
 	if (rc)
 		return rc;
 
-	uint64_t alternatives = rule_alternatives(r);
-	if (alternatives > POLICY_MAX_RULES - p->n_filter_rules)
-		return fail(ps, src, r->line, "too many rules (max %d, counting each 'in' combination)",
-			    POLICY_MAX_RULES);
+	if (p->n_rules >= POLICY_MAX_RULES)
+		return fail(ps, src, r->line, "too many rules (max %d)", POLICY_MAX_RULES);
 	if (p->n_rules == p->cap_rules) {
 		size_t cap = p->cap_rules ? p->cap_rules * 2 : 16;
 		struct policy_rule *grown = realloc(p->rules, cap * sizeof(*grown));
@@ -492,7 +480,6 @@ static int add_rule(struct parser *ps, const struct source *src, const struct po
 		p->cap_rules = cap;
 	}
 	p->rules[p->n_rules++] = *r;
-	p->n_filter_rules += (size_t)alternatives;
 	return 0;
 }
 
@@ -559,11 +546,6 @@ static int parse_rule(struct parser *ps, const struct source *src, unsigned line
 		int rc = parse_cond(ps, src, line, &lx, after, c);
 		if (rc)
 			return rc;
-		/* libseccomp refuses two comparisons of one argument in a rule. */
-		for (unsigned i = 0; i < r.n_conds; i++) {
-			if (r.conds[i].arg == c->arg)
-				return fail(ps, src, line, "arg%u compared twice in one rule", c->arg);
-		}
 		r.n_conds++;
 		t = next_token(&lx);
 		if (t.kind == TOK_END)

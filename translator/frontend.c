@@ -75,3 +75,11 @@ int fe_build_block(const uint8_t *ram, size_t ram_size, const struct msg_transla
     *size = sizeof *out + n * sizeof(struct ir_insn);
     return XL_OK;
 }
+
+int fe_translate_inproc(void *ctx, const struct msg_translate *req, const void **block, size_t *size)
+{
+    struct fe_inproc *f = ctx;
+    int rc = fe_build_block(f->ram, f->ram_size, req, &f->buf.hdr, sizeof f->buf, size);
+    *block = f->buf.bytes;
+    return rc;
+}

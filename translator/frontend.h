@@ -20,4 +20,16 @@
 int fe_build_block(const uint8_t *ram, size_t ram_size, const struct msg_translate *req,
                    struct tc_block_hdr *out, size_t cap, size_t *size);
 
+/* In-process translation for tests, the oracle, fuzzers and benchmarks: the same front-end the
+ * translator process runs, called directly, with the signature of vcpu_source.translate. */
+struct fe_inproc {
+    const uint8_t *ram;
+    size_t ram_size;
+    union {
+        struct tc_block_hdr hdr;
+        uint8_t bytes[TC_MAX_BLOCK_BYTES];
+    } buf;
+};
+int fe_translate_inproc(void *ctx, const struct msg_translate *req, const void **block, size_t *size);
+
 #endif

@@ -164,7 +164,7 @@ int vcpu_run(struct vcpu *v, uint64_t budget)
                 return VCPU_HALT_DEAD;
             return VCPU_HALTED;
         }
-        struct tb *t = prev ? tb_next(&v->tc, prev, cpu->eip) : NULL;
+        struct tb *t = prev && !v->no_chain ? tb_next(&v->tc, prev, cpu->eip) : NULL;
         if (t) {
             v->tc.count.chain_hits++;
         } else {
@@ -193,6 +193,7 @@ int vcpu_run(struct vcpu *v, uint64_t budget)
             next_eip += in->len;
             int r = engine_exec(&v->eng, in);
             done++;
+            v->insns++;
             if (r == ENG_OK) {
                 if (v->tc.current_hit)
                     break;

@@ -40,7 +40,9 @@ struct vcpu {
     struct vmem mem;
     struct tcache tc;
     struct vcpu_source src;
+    bool no_chain;        /* benchmarks: always go through the dispatcher */
     uint64_t blocks_run;
+    uint64_t insns;       /* instructions executed (including ones that faulted) */
 };
 
 /* Wire engine, memory and cache together (ram: guest RAM mapping of ram_size bytes). */
