@@ -97,8 +97,8 @@ static void finish(struct run *r)
 
 static int run_exit(struct run *r) { return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1; }
 
-/* Nothing of any VM left: no child (components would be reparented to us), no process holding or
- * mapping a cloister memfd. */
+/* Nothing of any VM left: no child (components would be reparented to us), and no process
+ * running one of this build's executables, let alone holding or mapping a cloister memfd. */
 static void assert_no_leftovers(void)
 {
     int st;
@@ -118,7 +118,18 @@ static void assert_no_leftovers(void)
     while ((e = readdir(d))) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
-        char path[300], line[512];
+        char path[300], line[512], exe[600];
+        snprintf(path, sizeof path, "/proc/%s/exe", e->d_name);
+        ssize_t xn = readlink(path, exe, sizeof exe - 1);
+        if (xn <= 0)
+            continue;
+        exe[xn] = '\0';
+        if (strncmp(exe, bin, strlen(bin)) != 0 || exe[strlen(bin)] != '/')
+            continue; /* not ours: other programs may use memfds named like ours */
+        if (atoi(e->d_name) == getpid())
+            continue;
+        if (strstr(exe, "/cloister-bench-") == NULL)
+            fail_msg("pid %s still runs %s", e->d_name, exe);
         snprintf(path, sizeof path, "/proc/%s/maps", e->d_name);
         FILE *f = fopen(path, "re");
         if (!f)
