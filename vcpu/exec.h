@@ -124,6 +124,12 @@ void reg_put(struct cpu_state *cpu, unsigned reg, unsigned size, uint32_t value)
  * in->imm; SREG gives the selector. Writes go to REG, MEM or (never) other kinds by size. */
 int opd_read(struct engine *e, const struct ir_insn *in, unsigned i, uint32_t *value);
 int opd_write(struct engine *e, const struct ir_insn *in, unsigned i, uint32_t value);
+/* seg_check(seg, off, size, write = true) done page by page of the linear range, so that a #PF
+ * on the second page reports that page's first byte in CR2, as the processor does. */
+int eng_check_write(struct engine *e, unsigned seg, uint32_t off, unsigned size);
+/* opd_read for a read-modify-write destination: a memory operand is first checked for writing,
+ * as the processor's write-intent read does (a write-protected segment is #GP, a #PF carries W). */
+int opd_read_rmw(struct engine *e, const struct ir_insn *in, unsigned i, uint32_t *value);
 
 /* Address of the next instruction (wrapped to 16 bits in a 16-bit code segment). Every handler
  * sets cpu->eip itself: to this on completion, or to a branch target; unchanged on exception. */
