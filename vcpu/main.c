@@ -186,6 +186,24 @@ static void report_stop(struct vcpu_proc *p, enum stop_reason reason, uint32_t d
     chan_send_wait(&p->ep.ctl, &m, 1000);
 }
 
+/* The translation cache counters, on the monitor's console (log lines are short). */
+static void log_counters(struct vcpu_proc *p)
+{
+    const struct tcache_counters *c = &p->v.tc.count;
+    char line[64];
+    snprintf(line, sizeof line, "%llu guest instructions, %llu blocks run",
+             (unsigned long long)p->v.insns, (unsigned long long)p->v.blocks_run);
+    endpoint_log(&p->ep, 0, line);
+    snprintf(line, sizeof line, "translated %llu, chained %llu, lookups %llu",
+             (unsigned long long)c->translated, (unsigned long long)c->chain_hits,
+             (unsigned long long)c->lookups);
+    endpoint_log(&p->ep, 0, line);
+    snprintf(line, sizeof line, "invalidated %llu, flushes %llu, rejected %llu",
+             (unsigned long long)c->invalidations, (unsigned long long)c->flushes,
+             (unsigned long long)c->rejected);
+    endpoint_log(&p->ep, 0, line);
+}
+
 static int run_guest(struct vcpu_proc *p)
 {
     struct vcpu *v = &p->v;
@@ -209,10 +227,12 @@ static int run_guest(struct vcpu_proc *p)
         switch (stop) {
         case VCPU_HALT_DEAD:
             endpoint_log(&p->ep, 0, "guest halted with interrupts disabled");
+            log_counters(p);
             report_stop(p, STOP_GUEST_HALT, 0);
             return 0;
         case VCPU_TRIPLE:
             endpoint_log(&p->ep, 1, "guest triple fault");
+            log_counters(p);
             report_stop(p, STOP_GUEST_RESET, 0);
             return 0;
         case VCPU_BAD_BLOCK:
@@ -230,8 +250,10 @@ static int run_guest(struct vcpu_proc *p)
             break;
         }
         int rc = endpoint_poll_ctl(&p->ep);
-        if (rc == -ECANCELED)
+        if (rc == -ECANCELED) {
+            log_counters(p);
             return 0;
+        }
         if (rc < 0)
             return 1;
     }
