@@ -535,7 +535,9 @@ static int data_string(struct engine *e, const struct ir_insn *in)
             reg_put(cpu, IR_EDI, asz, di + step);
             break;
         case IR_CMPS:
-            if ((rc = mem_read(e, src_seg, si, &a, size)) || (rc = mem_read(e, IR_ES, di, &b, size)))
+            /* The destination operand is read first: when both fault, the processor (and
+             * QEMU) report ES:[EDI]. */
+            if ((rc = mem_read(e, IR_ES, di, &b, size)) || (rc = mem_read(e, src_seg, si, &a, size)))
                 return rc;
             reg_put(cpu, IR_ESI, asz, si + step);
             reg_put(cpu, IR_EDI, asz, di + step);

@@ -35,7 +35,9 @@ static int lin_read(struct engine *e, uint32_t lin, void *buf, unsigned size, bo
     return 0;
 }
 
-/* Translate the first and last byte so that a multi-part write cannot stop half-way. */
+/* Translate the first byte and the first byte of the last page, so that a multi-part write
+ * cannot stop half-way; a fault on the second page reports that page's first byte in CR2, as
+ * the processor does. */
 static int lin_probe(struct engine *e, uint32_t lin, unsigned size, enum vmem_kind kind, bool user)
 {
     struct vmem_fault f;
@@ -45,7 +47,7 @@ static int lin_probe(struct engine *e, uint32_t lin, unsigned size, enum vmem_ki
         return raise_vmem(e, &f);
     uint32_t last = lin + size - 1;
     if ((last & ~(VMEM_PAGE - 1)) != (lin & ~(VMEM_PAGE - 1)) &&
-        vmem_translate(e->mem, last, kind, user, &phys, &host, &f) != 0)
+        vmem_translate(e->mem, last & ~(VMEM_PAGE - 1), kind, user, &phys, &host, &f) != 0)
         return raise_vmem(e, &f);
     return 0;
 }
