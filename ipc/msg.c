@@ -61,8 +61,13 @@ static int payload_ok(const struct msg *m)
         const struct msg_selftest *t = (const void *)m->payload;
         return t->what >= SELFTEST_OPENAT && t->what < SELFTEST_COUNT;
     }
-    case MSG_CTL_BOOT:
-        return ((const struct msg_boot *)m->payload)->mode == BOOT_FLAT32;
+    case MSG_CTL_BOOT: {
+        const struct msg_boot *b = (const void *)m->payload;
+        if (b->mode == BOOT_FLAT32)
+            return 1;
+        return b->mode == BOOT_LINUX32 && b->gdt_limit >= BOOT_LINUX32_DS + 7 &&
+               b->gdt_limit <= 0xFFFF && b->gdt_base <= UINT32_MAX - b->gdt_limit;
+    }
     case MSG_XL_TRANSLATE: {
         const struct msg_translate *t = (const void *)m->payload;
         return t->limit >= 1 && t->limit <= 8192 && t->mode <= 3;

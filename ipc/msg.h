@@ -80,10 +80,19 @@ struct msg_stop {           /* component -> monitor: request to stop the VM */
 struct msg_boot {           /* monitor -> vcpu, before START: the guest's entry state */
     uint32_t mode;          /* enum boot_mode */
     uint32_t entry;         /* EIP */
-    uint32_t eax, ebx, esi, esp;
-    uint32_t pad[2];
+    uint32_t eax, ebx, esi, esp;  /* every other general register starts at 0 */
+    uint32_t gdt_base;      /* BOOT_LINUX32: GDTR; ignored by BOOT_FLAT32 */
+    uint32_t gdt_limit;
 };
-enum boot_mode { BOOT_FLAT32 = 1 /* flat 32-bit protected mode, CPL 0, paging off, IF=0 */ };
+/* Both modes: 32-bit protected mode, CPL 0, paging off, EFLAGS = 0x2 (IF=0), flat 4 GiB segments.
+ * BOOT_FLAT32 (Multiboot): CS = 0x08, data segments 0x10, GDTR not meaningful.
+ * BOOT_LINUX32 (Linux 32-bit boot protocol): GDTR = gdt_base/gdt_limit, a GDT in guest RAM whose
+ * entries 0x10 (code) and 0x18 (data) are the flat descriptors; CS = BOOT_LINUX32_CS and
+ * DS = ES = SS = FS = GS = BOOT_LINUX32_DS. msg_check requires a limit that covers selector 0x18
+ * and a table that does not wrap around 4 GiB. */
+enum boot_mode { BOOT_FLAT32 = 1, BOOT_LINUX32 = 2 };
+#define BOOT_LINUX32_CS 0x10
+#define BOOT_LINUX32_DS 0x18
 struct msg_selftest {       /* monitor -> component: perform one forbidden call (sandbox tests) */
     uint32_t what;          /* enum selftest_call */
     uint32_t pad;

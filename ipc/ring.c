@@ -86,35 +86,21 @@ int ring_push(struct ring *r, struct msg *m)
     return 0;
 }
 
-static void spin_adapt(struct ring *r, bool grow)
-{
-    if (grow && r->spin < RING_SPIN_MAX)
-        r->spin *= 2;
-    else if (!grow && r->spin > RING_SPIN_MIN)
-        r->spin /= 2;
-}
-
-static int64_t ns_since(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)(now.tv_sec - start->tv_sec) * 1000000000 + (now.tv_nsec - start->tv_nsec);
-}
-
-/* Wait until `*word != pos` style conditions hold, spinning then sleeping on `bell`. The spin
- * budget doubles when the wait ended soon after the spin began (won, or woken quickly) and
- * halves when the peer was really idle (a long sleep or a timeout). */
+/* Wait until `*word != pos` style conditions hold, spinning then sleeping on `bell`. */
 static int wait_until(struct ring *r, bool (*ready)(const struct ring *), uint32_t *bell,
                       uint32_t *sleeping, int timeout_ms)
 {
     for (uint32_t i = 0; i < r->spin; i++) {
         if (ready(r)) {
             r->spins_won++;
-            spin_adapt(r, true);
+            if (r->spin < RING_SPIN_MAX)
+                r->spin *= 2;
             return 0;
         }
         cpu_relax();
     }
+    if (r->spin > RING_SPIN_MIN)
+        r->spin /= 2;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
@@ -123,15 +109,15 @@ static int wait_until(struct ring *r, bool (*ready)(const struct ring *), uint32
         FENCE();
         if (ready(r)) {
             __atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
-            spin_adapt(r, ns_since(&start) < RING_QUICK_WAKE_NS);
             return 0;
         }
         int left = -1;
         if (timeout_ms >= 0) {
-            int64_t el = ns_since(&start) / 1000000;
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long el = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
             if (el >= timeout_ms) {
                 __atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
-                spin_adapt(r, false);
                 return -ETIMEDOUT;
             }
             left = timeout_ms - (int)el;
@@ -139,14 +125,10 @@ static int wait_until(struct ring *r, bool (*ready)(const struct ring *), uint32
         r->sleeps++;
         int rc = futex_wait(bell, v, left);
         __atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
-        if (rc < 0 && rc != -EAGAIN && rc != -EINTR && rc != -ETIMEDOUT) {
-            spin_adapt(r, false);
+        if (rc < 0 && rc != -EAGAIN && rc != -EINTR && rc != -ETIMEDOUT)
             return rc;
-        }
-        if (ready(r)) {
-            spin_adapt(r, ns_since(&start) < RING_QUICK_WAKE_NS);
+        if (ready(r))
             return 0;
-        }
     }
 }
 

@@ -32,11 +32,6 @@ static inline size_t ring_bytes(uint32_t nslots) { return RING_HDR_SIZE + (size_
 /* Adaptive spin: bounds in loop iterations of a pause instruction (~10-40 ns each here). */
 #define RING_SPIN_MIN 64u
 #define RING_SPIN_MAX 65536u
-/* A sleep that ended with data sooner than this after the spin gave up means a somewhat longer
- * spin would have won (the peer was busy, not idle): the budget grows as on a won spin. Without
- * this, two peers whose budgets once fell below the futex wake-up time keep putting each other
- * to sleep on every message and never return to spinning, however busy the channel gets. */
-#define RING_QUICK_WAKE_NS 50000u
 
 struct ring {
     struct ring_shared *sh;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "monitor/api.h"
+#include "monitor/ctl_msg.h"
 #include "monitor/vm.h"
 
 #define START_TIMEOUT_MS 10000
@@ -203,29 +204,29 @@ static int write_up(void *ctx, struct jbuf *out)
     return 0;
 }
 
-static void console_out(struct vm *vm, const struct msg_bytes *b)
+static void console_out(const uint8_t *data, size_t n)
 {
-    (void)vm;
-    ssize_t off = 0;
-    while (off < b->n) {
-        ssize_t w = write(STDOUT_FILENO, b->data + off, b->n - (size_t)off);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(STDOUT_FILENO, data + off, n - off);
         if (w <= 0)
             break;
-        off += w;
+        off += (size_t)w;
     }
 }
 
+/* What a message means is decided by ctl_interpret() (monitor/ctl_msg.c); this carries it out. */
 static void handle_ctl(struct vm *vm, struct vm_component *c, const struct msg *m)
 {
-    switch (m->type) {
-    case MSG_CTL_HELLO: {
-        const struct msg_hello *h = (const void *)m->payload;
-        if (h->kind != c->kind || c->state != COMP_STARTED) {
-            fprintf(stderr, "cloister: %s sent an unexpected HELLO: treating it as hostile\n",
-                    component_name(c->kind));
-            vm_request_stop(vm, "unexpected HELLO", 1);
-            return;
-        }
+    struct ctl_action a;
+    ctl_interpret(m, c->kind, c->state == COMP_STARTED, &a);
+    switch (a.kind) {
+    case CTL_ACT_HOSTILE:
+        fprintf(stderr, "cloister: %s: %s: treating it as hostile\n", component_name(c->kind),
+                a.why);
+        vm_request_stop(vm, a.why, 1);
+        return;
+    case CTL_ACT_HELLO: {
         c->state = COMP_HELLO;
         if (all_in_state(vm, COMP_HELLO)) {
             if (vm->have_boot) {
@@ -242,23 +243,21 @@ static void handle_ctl(struct vm *vm, struct vm_component *c, const struct msg *
         }
         break;
     }
-    case MSG_CTL_LOG: {
-        const struct msg_log *l = (const void *)m->payload;
-        fprintf(stderr, "cloister: [%s] %.*s\n", component_name(c->kind), (int)l->n, l->text);
+    case CTL_ACT_LOG: {
+        char line[128];
+        ctl_format_log(line, sizeof line, c->kind, &a);
+        fputs(line, stderr);
         break;
     }
-    case MSG_CTL_CONSOLE_OUT:
-        console_out(vm, (const void *)m->payload);
+    case CTL_ACT_CONSOLE:
+        console_out(a.data, a.len);
         break;
-    case MSG_CTL_LINKS: {
-        const struct msg_links *l = (const void *)m->payload;
-        if (c->kind != COMP_VCPU)
-            break;
-        vm->worst_link_ns = l->worst_rtt_ns;
+    case CTL_ACT_LINKS_UP: {
+        vm->worst_link_ns = a.worst_rtt_ns;
         vm->state = VM_RUNNING;
         fprintf(stderr, "cloister: all %d components up in %.1f ms (%u peer links, worst "
                 "first round trip %.1f us)\n", COMP_KIND_COUNT,
-                (double)(vm_now_ns() - vm->started_ns) / 1e6, l->peers, l->worst_rtt_ns / 1e3);
+                (double)(vm_now_ns() - vm->started_ns) / 1e6, a.peers, a.worst_rtt_ns / 1e3);
         api_server_broadcast(vm, "VM_UP", write_up, vm);
         if (vm->cfg.selftest_comp >= 0) {
             struct msg t;
@@ -270,13 +269,10 @@ static void handle_ctl(struct vm *vm, struct vm_component *c, const struct msg *
         }
         break;
     }
-    case MSG_CTL_VM_STOP: {
-        const struct msg_stop *s = (const void *)m->payload;
-        vm_request_stop(vm, s->reason == STOP_GUEST_RESET ? "guest reset" : "guest stopped",
-                        s->reason == STOP_INTERNAL ? 1 : 0);
+    case CTL_ACT_VM_STOP:
+        vm_request_stop(vm, a.why, a.status);
         break;
-    }
-    default:
+    case CTL_ACT_NONE:
         break; /* PONG and friends: liveness only */
     }
 }
@@ -286,6 +282,8 @@ static void on_kick(struct vm *vm, struct vm_component *c)
     uint64_t v;
     struct msg m;
     int rc;
+    /* A receive that fails on the ring indices copies nothing: report type 0, not stack bytes. */
+    memset(&m, 0, sizeof m);
     if (read(c->kick_fd, &v, sizeof v) < 0 && errno != EAGAIN)
         return;
     while ((rc = chan_recv(&c->ctl, &m)) == 0)
