@@ -63,16 +63,9 @@ int main(int argc, char **argv)
     serial_dev_init(&s.dev, SERIAL_COM1_BASE);
     s.ep.on_ctl = on_ctl;
     s.ep.ctl_ctx = &s;
-    rc = endpoint_seal(&s.ep, &why);
-    if (rc < 0) {
-        fprintf(stderr, "%s: %s: %s\n", argv[0], why, strerror(-rc));
-        return 1;
-    }
-    rc = endpoint_handshake(&s.ep);
-    if (rc == -ECANCELED)
-        return 0;
-    if (rc < 0)
-        return 1;
+    rc = endpoint_start(&s.ep, argv[0]);
+    if (rc != ENDPOINT_GO)
+        return rc;
     rc = endpoint_serve(&s.ep, &s.ep.chans[0], handle, &s);
     return rc < 0 ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -211,6 +212,20 @@ int endpoint_handshake(struct endpoint *ep)
             ep->on_ctl(ep->ctl_ctx, &m);
         }
     }
+}
+
+int endpoint_start(struct endpoint *ep, const char *name)
+{
+    const char *why;
+    int rc = endpoint_seal(ep, &why);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s: %s\n", name, why, strerror(-rc));
+        return 1;
+    }
+    rc = endpoint_handshake(ep);
+    if (rc == -ECANCELED)
+        return 0;
+    return rc < 0 ? 1 : ENDPOINT_GO;
 }
 
 void endpoint_log(struct endpoint *ep, int level, const char *text)

@@ -69,6 +69,12 @@ int endpoint_init(struct endpoint *ep, enum component_kind kind, int argc, char 
  * policy applies. Must come before the component reads anything from the guest or a peer. */
 int endpoint_seal(struct endpoint *ep, const char **why);
 
+/* The usual start: endpoint_seal(), then endpoint_handshake(). Returns ENDPOINT_GO to run,
+ * or the exit status the component should return (0 after STOP, 1 on failure, reported on
+ * fd 2 under `name`). */
+#define ENDPOINT_GO (-1)
+int endpoint_start(struct endpoint *ep, const char *name);
+
 /* Greet the monitor (HELLO) and wait for START. Returns 0, or -errno (STOP or broken channel). */
 int endpoint_handshake(struct endpoint *ep);
 

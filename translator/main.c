@@ -27,16 +27,9 @@ int main(int argc, char **argv)
     }
     translator_service_init(&svc, ep.regions[0].base, ep.regions[0].size, ep.regions[2].base,
                             ep.regions[2].size);
-    rc = endpoint_seal(&ep, &why);
-    if (rc < 0) {
-        fprintf(stderr, "%s: %s: %s\n", argv[0], why, strerror(-rc));
-        return 1;
-    }
-    rc = endpoint_handshake(&ep);
-    if (rc == -ECANCELED)
-        return 0;
-    if (rc < 0)
-        return 1;
+    rc = endpoint_start(&ep, argv[0]);
+    if (rc != ENDPOINT_GO)
+        return rc;
     rc = endpoint_serve(&ep, &ep.chans[1], translator_service_handle, &svc);
     return rc < 0 ? 1 : 0;
 }

@@ -282,15 +282,10 @@ int main(int argc, char **argv)
     }
     p.ep.on_ctl = on_ctl;
     p.ep.ctl_ctx = &p;
-    rc = endpoint_seal(&p.ep, &why);
-    if (rc < 0) {
-        fprintf(stderr, "%s: %s: %s\n", argv[0], why, strerror(-rc));
-        return 1;
-    }
-    rc = endpoint_handshake(&p.ep);
-    if (rc == -ECANCELED)
-        return 0;
-    if (rc < 0 || link_peers(&p) < 0)
+    rc = endpoint_start(&p.ep, argv[0]);
+    if (rc != ENDPOINT_GO)
+        return rc;
+    if (link_peers(&p) < 0)
         return 1;
     if (p.have_boot)
         return run_guest(&p);
