@@ -183,6 +183,45 @@ static void read_root(struct proc_view *v)
                   v->mounts > 1 ? "several" : "no");
 }
 
+static bool caps_empty(const struct proc_view *v, int *which)
+{
+    for (int i = 0; i < 5; i++)
+        if (!v->cap[i][0] || strspn(v->cap[i], "0") != strlen(v->cap[i])) {
+            *which = i;
+            return false;
+        }
+    return true;
+}
+
+static const char *const cap_set_names[5] = {"inheritable", "permitted", "effective", "bounding",
+                                             "ambient"};
+
+int audit_check_confined(int pid, struct audit_confinement_error *err)
+{
+    static struct proc_view v;
+    int which;
+    memset(&v, 0, sizeof v);
+    v.pid = pid;
+    if (read_status(&v) < 0) {
+        snprintf(err->msg, sizeof err->msg, "cannot read /proc/%d/status: %s", pid, strerror(errno));
+        return -EPERM;
+    }
+    if (v.seccomp != 2) {
+        snprintf(err->msg, sizeof err->msg, "runs without a seccomp filter (Seccomp: %d)", v.seccomp);
+        return -EPERM;
+    }
+    if (v.nnp != 1) {
+        snprintf(err->msg, sizeof err->msg, "NoNewPrivs is not set");
+        return -EPERM;
+    }
+    if (!caps_empty(&v, &which)) {
+        snprintf(err->msg, sizeof err->msg, "holds capabilities in its %s set",
+                 cap_set_names[which]);
+        return -EPERM;
+    }
+    return 0;
+}
+
 static void inspect(struct proc_view *v, int monitor_pid)
 {
     char path[64];
@@ -200,11 +239,8 @@ static void inspect(struct proc_view *v, int monitor_pid)
         return;
     }
     for (int i = 0; i < 5; i++)
-        if (strspn(v->cap[i], "0") != strlen(v->cap[i]) || !v->cap[i][0]) {
-            static const char *const names[5] = {"inheritable", "permitted", "effective",
-                                                 "bounding", "ambient"};
-            violation(v, "capabilities in the %s set", names[i]);
-        }
+        if (strspn(v->cap[i], "0") != strlen(v->cap[i]) || !v->cap[i][0])
+            violation(v, "capabilities in the %s set", cap_set_names[i]);
     if (v->nnp != 1)
         violation(v, "%s", "NoNewPrivs is not set");
     if (v->seccomp != 2)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "monitor/api.h"
+#include "monitor/audit.h"
 #include "monitor/ctl_msg.h"
 #include "monitor/vm.h"
 
@@ -227,6 +228,15 @@ static void handle_ctl(struct vm *vm, struct vm_component *c, const struct msg *
         vm_request_stop(vm, a.why, 1);
         return;
     case CTL_ACT_HELLO: {
+        /* Trust the kernel, not the component's word: it must be filtered and powerless now,
+         * before it gets START and before the guest runs. */
+        struct audit_confinement_error ce;
+        if (audit_check_confined(c->child.pid, &ce) < 0) {
+            fprintf(stderr, "cloister: %s (pid %d) %s: refusing to start the VM\n",
+                    component_name(c->kind), c->child.pid, ce.msg);
+            vm_request_stop(vm, "a component is not confined", 1);
+            return;
+        }
         c->state = COMP_HELLO;
         if (all_in_state(vm, COMP_HELLO)) {
             if (vm->have_boot) {

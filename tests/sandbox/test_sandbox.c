@@ -398,6 +398,44 @@ static void test_bad_kernels_exit_2(void **state)
     assert_no_leftovers();
 }
 
+/* A component that greets without loading its filter: the monitor checks /proc at HELLO and
+ * refuses to start. The VM is assembled in a scratch bin dir with the impostor as the vCPU. */
+static void test_unsealed_component_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cloister-bin-XXXXXX", cmd[2048];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "cp %s/cloister %s/cloister-translator %s/cloister-mmu %s/cloister-dev-serial %s/ && "
+             "cp %s/../tests/cloister-test-unsealed %s/cloister-vcpu",
+             bin, bin, bin, bin, dir, bin, dir);
+    assert_int_equal(system(cmd), 0);
+    char exe[600];
+    snprintf(exe, sizeof exe, "%s/cloister", dir);
+    char policy[600];
+    snprintf(policy, sizeof policy, "%s/policies", src);
+    struct run r;
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    memset(&r, 0, sizeof r);
+    r.pid = fork();
+    if (r.pid == 0) {
+        dup2(p[1], 2);
+        execl(exe, exe, "run", "--exit-when-up", "--policy-dir", policy, (char *)NULL);
+        _exit(126);
+    }
+    close(p[1]);
+    r.err_fd = p[0];
+    finish(&r);
+    assert_int_equal(run_exit(&r), 1);
+    if (!strstr(r.err, "vcpu (pid ") || !strstr(r.err, "runs without a seccomp filter"))
+        fail_msg("the unsealed component was not refused:\n%s", r.err);
+    assert_null(strstr(r.err, "components up"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_no_leftovers();
+}
+
 int main(void)
 {
     const char *b = getenv("CLOISTER_BIN"), *s = getenv("CLOISTER_SRC");
@@ -422,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_bad_usage_exits_2),
         cmocka_unit_test(test_hello_guest),
         cmocka_unit_test(test_bad_kernels_exit_2),
+        cmocka_unit_test(test_unsealed_component_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
