@@ -9,6 +9,6 @@ cloister_program(cloister SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/supervisor.c
   ${CMAKE_CURRENT_LIST_DIR}/api_server.c
   ${CMAKE_CURRENT_LIST_DIR}/audit.c
-  DEPS cl_sandbox cl_loader cl_policy cl_api cl_ctl_msg cl_ipc seccomp m)
+  DEPS cl_sandbox cl_loader cl_loader_linux cl_policy cl_api cl_ctl_msg cl_ipc seccomp m)
 target_compile_definitions(cloister PRIVATE
   CLOISTER_POLICY_DIR_DEFAULT="${PROJECT_SOURCE_DIR}/policies")

@@ -167,42 +167,62 @@ static int spawn_component(struct vm *vm, struct vm_component *c, char *err, siz
     return 0;
 }
 
-int vm_read_image(struct vm *vm, char *err, size_t errlen)
+/* Read a whole regular file of at most `max` bytes. */
+static int read_file(const char *opt, const char *path, size_t max, uint8_t **out, size_t *size,
+                     char *err, size_t errlen)
 {
-    const char *path = vm->cfg.kernel;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         int e = -errno;
-        snprintf(err, errlen, "--kernel %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return e;
     }
-    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > LOADER_MAX_IMAGE) {
-        snprintf(err, errlen, "--kernel %s: not a regular file of 1 byte to %u MiB", path,
-                 LOADER_MAX_IMAGE >> 20);
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > max) {
+        snprintf(err, errlen, "%s %s: not a regular file of 1 byte to %zu MiB", opt, path, max >> 20);
         close(fd);
         return -EINVAL;
     }
-    vm->image = malloc((size_t)st.st_size);
+    uint8_t *buf = malloc((size_t)st.st_size);
     size_t got = 0;
-    while (vm->image && got < (size_t)st.st_size) {
-        ssize_t n = read(fd, vm->image + got, (size_t)st.st_size - got);
+    while (buf && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
         if (n <= 0)
             break;
         got += (size_t)n;
     }
     close(fd);
-    if (!vm->image || got != (size_t)st.st_size) {
-        snprintf(err, errlen, "--kernel %s: cannot read it", path);
+    if (!buf || got != (size_t)st.st_size) {
+        free(buf);
+        snprintf(err, errlen, "%s %s: cannot read it", opt, path);
         return -EIO;
     }
-    vm->image_size = got;
-    if (!multiboot_detect(vm->image, got)) {
-        snprintf(err, errlen, "--kernel %s: not a multiboot kernel (the Linux boot protocol is not "
-                 "available yet in this build)", path);
+    *out = buf;
+    *size = got;
+    return 0;
+}
+
+int vm_read_image(struct vm *vm, char *err, size_t errlen)
+{
+    int rc = read_file("--kernel", vm->cfg.kernel, LOADER_MAX_IMAGE, &vm->image, &vm->image_size,
+                       err, errlen);
+    if (rc < 0)
+        return rc;
+    bool is_linux = linux_detect(vm->image, vm->image_size);
+    if (!is_linux && !multiboot_detect(vm->image, vm->image_size)) {
+        snprintf(err, errlen, "--kernel %s: neither a Linux bzImage nor a multiboot kernel",
+                 vm->cfg.kernel);
         return -EINVAL;
+    }
+    if (vm->cfg.initrd) {
+        if (!is_linux) {
+            snprintf(err, errlen, "--initrd: a multiboot kernel takes no initrd");
+            return -EINVAL;
+        }
+        return read_file("--initrd", vm->cfg.initrd, LINUX_MAX_INITRD, &vm->initrd,
+                         &vm->initrd_size, err, errlen);
     }
     return 0;
 }
@@ -210,15 +230,25 @@ int vm_read_image(struct vm *vm, char *err, size_t errlen)
 static int load_guest(struct vm *vm, char *err, size_t errlen)
 {
     struct loader_error le;
-    int rc = multiboot_load(vm->image, vm->image_size, vm->cfg.append, vm->link[LINK_RAM].base,
-                            vm->link[LINK_RAM].size, &vm->boot, &le);
+    uint8_t *ram = vm->link[LINK_RAM].base;
+    size_t ram_size = vm->link[LINK_RAM].size;
+    int rc;
+    if (linux_detect(vm->image, vm->image_size))
+        rc = linux_load(vm->image, vm->image_size, vm->initrd, vm->initrd_size, vm->cfg.append,
+                        ram, ram_size, &vm->boot, &le);
+    else
+        rc = multiboot_load(vm->image, vm->image_size, vm->cfg.append, ram, ram_size, &vm->boot,
+                            &le);
     if (rc < 0) {
-        snprintf(err, errlen, "--kernel %s: %s", vm->cfg.kernel, le.msg);
+        bool about_initrd = strncmp(le.msg, "initrd: ", 8) == 0;
+        snprintf(err, errlen, "%s %s: %s", about_initrd ? "--initrd" : "--kernel",
+                 about_initrd ? vm->cfg.initrd : vm->cfg.kernel, about_initrd ? le.msg + 8 : le.msg);
         return rc;
     }
     vm->have_boot = true;
     free(vm->image);
-    vm->image = NULL;
+    free(vm->initrd);
+    vm->image = vm->initrd = NULL;
     return 0;
 }
 
@@ -296,7 +326,8 @@ static void reap(struct vm_component *c, bool block)
 void vm_teardown(struct vm *vm)
 {
     free(vm->image);
-    vm->image = NULL;
+    free(vm->initrd);
+    vm->image = vm->initrd = NULL;
     for (unsigned k = 0; k < COMP_KIND_COUNT; k++) {
         struct vm_component *c = &vm->comp[k];
         if (c->child.pidfd >= 0 && c->state != COMP_DEAD)

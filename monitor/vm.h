@@ -69,6 +69,8 @@ struct vm {
     uint64_t started_ns;
     uint8_t *image;        /* the --kernel file, read and size-checked before anything starts */
     size_t image_size;
+    uint8_t *initrd;       /* the --initrd file, likewise */
+    size_t initrd_size;
     struct msg_boot boot;  /* the vCPU's start state, when a guest was loaded */
     bool have_boot;
     uint32_t worst_link_ns;
@@ -79,7 +81,8 @@ struct vm {
 int vm_prepare(struct vm *vm, char *err, size_t errlen);
 /* Compile every component's policy (errors: file:line in err, nothing started). */
 int vm_load_policies(struct vm *vm, char *err, size_t errlen);
-/* Read --kernel into memory (size-checked); 0 or -errno with a reason. */
+/* Read --kernel (and --initrd) into memory, size-checked, and recognise the kernel format;
+ * 0 or -errno with a reason. */
 int vm_read_image(struct vm *vm, char *err, size_t errlen);
 /* Create regions, load the guest into RAM, start every component. Returns 0, -EINVAL for a
  * guest image that cannot be loaded (a configuration error: nothing was started), or another

@@ -213,6 +213,14 @@ static int run_guest(struct vcpu_proc *p)
     v->cpu.r[IR_EBX] = p->boot.ebx;
     v->cpu.r[IR_ESI] = p->boot.esi;
     v->cpu.r[IR_ESP] = p->boot.esp;
+    if (p->boot.mode == BOOT_LINUX32) {
+        /* The Linux boot protocol's entry state: selectors of the loader's GDT, whose flat
+         * descriptors match the hidden state engine_flat32() set up. */
+        v->cpu.gdtr.base = p->boot.gdt_base;
+        v->cpu.gdtr.limit = (uint16_t)p->boot.gdt_limit;
+        for (unsigned s = 0; s < IR_NSREG; s++)
+            v->cpu.seg[s].sel = s == IR_CS ? BOOT_LINUX32_CS : BOOT_LINUX32_DS;
+    }
     v->src.ctx = p;
     v->src.translate = translate;
     v->eng.io = (struct engine_io){p, pio_in, pio_out, host_tsc};
