@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of fuzz_chipset_ports (fuzz/corpus/chipset_ports/): the sequences
+Linux runs against the legacy chipset at boot, in the record format fuzz_chipset_ports.c reads.
+Run from anywhere; it overwrites only the files it names."""
+import os
+import random
+import struct
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus", "chipset_ports")
+NS, US, MS, SEC = 0, 1, 2, 3
+
+
+def port(kind, p, size, value=0, dt=1, unit=US):
+    return struct.pack("<BHBIH", kind | unit << 3, p, size, value & 0xFFFFFFFF, dt)
+
+
+def outb(p, v, dt=1, unit=US):
+    return port(1, p, 1, v, dt, unit)
+
+
+def inb(p, dt=1, unit=US):
+    return port(3, p, 1, 0, dt, unit)
+
+
+def outl(p, v, dt=1):
+    return port(0, p, 4, v, dt)
+
+
+def inw(p, dt=1):
+    return port(2, p, 2, 0, dt)
+
+
+def inl(p, dt=1):
+    return port(2, p, 4, 0, dt)
+
+
+def line(n, level, dt=1, unit=US):
+    return struct.pack("<BBBH", 4 | unit << 3, n, level, dt)
+
+
+def ack(dt=0):
+    return struct.pack("<BH", 5 | 0x20, dt)
+
+
+def jump():
+    return bytes([6])
+
+
+def wake(dt, unit=MS):
+    return struct.pack("<BH", 7 | unit << 3, dt)
+
+
+def pic_init():
+    seq = [(0xA1, 0xFF), (0x21, 0xFB)]
+    seq += [(0x21, 0xFF), (0x20, 0x11), (0x21, 0x30), (0x21, 0x04), (0x21, 0x01)]
+    seq += [(0xA0, 0x11), (0xA1, 0x38), (0xA1, 0x02), (0xA1, 0x01), (0x21, 0xFB), (0xA1, 0xFF)]
+    return b"".join(outb(p, v) for p, v in seq) + inb(0x21)
+
+
+def linux_timer():
+    s = pic_init()
+    s += outb(0x43, 0x34) + outb(0x40, 4773 & 0xFF) + outb(0x40, 4773 >> 8) + outb(0x21, 0xFA)
+    for _ in range(16):
+        s += jump() + ack() + outb(0x20, 0x0B) + inb(0x20) + outb(0x20, 0x0A) + outb(0x20, 0x60)
+    s += wake(40) + ack() + outb(0x20, 0x60)
+    return s
+
+
+def linux_oneshot():
+    s = pic_init() + outb(0x21, 0xFA) + outb(0x43, 0x38)
+    for delta in (1000, 50, 60000, 2, 12000, 0):
+        s += outb(0x40, delta & 0xFF) + outb(0x40, delta >> 8) + jump() + ack() + outb(0x20, 0x60)
+    s += outb(0x43, 0x30) + outb(0x40, 0) + outb(0x40, 0) + jump() + ack()
+    return s
+
+
+def tsc_calibration():
+    s = inb(0x61) + outb(0x61, 0x01) + outb(0x43, 0xB0)
+    s += outb(0x42, 11931 & 0xFF) + outb(0x42, 11931 >> 8)
+    s += b"".join(inb(0x61, 250) for _ in range(48))
+    s += outb(0x43, 0xB0) + outb(0x42, 0xFF) + outb(0x42, 0xFF) + inb(0x42) + inb(0x42)
+    for _ in range(40):
+        s += inb(0x42, 100) + inb(0x42, 100)
+    s += outb(0x61, 0x00) + outb(0x61, 0x03) + inb(0x61)
+    return s
+
+
+def pit_commands():
+    s = b""
+    for cw in (0x36, 0x74, 0xB6, 0x31, 0x33, 0x3D, 0x12, 0x22, 0x7A, 0xB2):
+        s += outb(0x43, cw) + outb(0x40 + (cw >> 6), 0x34) + outb(0x40 + (cw >> 6), 0x12)
+        s += outb(0x43, cw & 0xC0) + inb(0x40 + (cw >> 6), 300) + inb(0x40 + (cw >> 6))
+        s += outb(0x43, 0xEE) + inb(0x42) + inb(0x42) + inb(0x42)
+        s += outb(0x61, 0x00, 5) + outb(0x61, 0x01, 5) + inb(0x42)
+    s += outb(0x43, 0xC2) + inb(0x40) + inb(0x40) + inb(0x40) + outb(0x43, 0xDE)
+    return s
+
+
+def rtc():
+    s = b""
+    for reg in (0x0A, 0x0A, 0x00, 0x02, 0x04, 0x06, 0x07, 0x08, 0x09, 0x32, 0x0B, 0x0D, 0x15, 0x17):
+        s += outb(0x70, reg) + inb(0x71)
+    # mc146818_set_time
+    s += outb(0x70, 0x0B) + outb(0x71, 0x82) + outb(0x70, 0x0A) + outb(0x71, 0x76)
+    fields = ((0x09, 0x25), (0x08, 0x02), (0x07, 0x31), (0x04, 0x23), (0x02, 0x59), (0x00, 0x59))
+    for reg, v in fields:
+        s += outb(0x70, reg) + outb(0x71, v)
+    s += outb(0x70, 0x0B) + outb(0x71, 0x02) + outb(0x70, 0x0A) + outb(0x71, 0x26)
+    # periodic, alarm and update interrupts on IRQ 8
+    s += pic_init() + outb(0xA1, 0xFE)
+    s += outb(0x70, 0x05) + outb(0x71, 0xC0) + outb(0x70, 0x03) + outb(0x71, 0xC0)
+    s += outb(0x70, 0x01) + outb(0x71, 0x05) + outb(0x70, 0x0B) + outb(0x71, 0x72)
+    for _ in range(12):
+        s += jump() + ack() + outb(0x70, 0x0C) + inb(0x71) + outb(0xA0, 0x60) + outb(0x20, 0x62)
+    s += outb(0x70, 0x8A) + outb(0x71, 0x2F) + wake(3, SEC) + outb(0x70, 0x0C) + inb(0x71)
+    return s
+
+
+def i8042():
+    s = inb(0x64) + outb(0x64, 0xAA) + inb(0x64) + inb(0x60)
+    s += outb(0x64, 0x20) + inb(0x60) + outb(0x64, 0x60) + outb(0x60, 0x44)
+    s += outb(0x64, 0xAB) + inb(0x60) + outb(0x64, 0xD3) + outb(0x60, 0x5A) + inb(0x64) + inb(0x60)
+    s += outb(0x64, 0xA7) + outb(0x64, 0x20) + inb(0x60) + outb(0x64, 0xA8) + outb(0x64, 0xA9)
+    s += inb(0x60) + outb(0x64, 0x60) + outb(0x60, 0x47) + pic_init() + outb(0x21, 0xF9)
+    s += outb(0xA1, 0xEF)
+    for b in (0xFF, 0xF2, 0xF5, 0xED, 0x07, 0xF3, 0x20, 0xF0, 0x00, 0xF4, 0xEE, 0xFE, 0x42):
+        s += outb(0x60, b) + ack() + inb(0x64) + inb(0x60) + inb(0x60)
+    s += outb(0x64, 0xD4) + outb(0x60, 0xFF) + ack() + inb(0x64) + inb(0x60)
+    s += outb(0x64, 0xD1) + outb(0x60, 0xDD) + outb(0x64, 0xD0) + inb(0x60)
+    s += outb(0x92, 0x02) + inb(0x92) + outb(0x64, 0xFE) + wake(1) + outb(0x92, 0x03)
+    return s
+
+
+def pci():
+    s = outb(0xCFB, 0x01) + inl(0xCF8) + outl(0xCF8, 0x80000000) + inl(0xCF8)
+    s += outb(0xCFB, 0x00) + outb(0xCF8, 0x00) + outb(0xCFA, 0x00) + inb(0xCF8) + inb(0xCFA)
+    for dev in range(0, 32, 3):
+        s += outl(0xCF8, 0x80000008 | dev << 11) + inw(0xCFE) + outl(0xCF8, 0x80000000 | dev << 11)
+        s += inl(0xCFC) + inw(0xCFE) + inb(0xCFF)
+    s += outl(0xCF8, 0x80000010) + outl(0xCFC, 0xFFFFFFFF) + inl(0xCFC)
+    s += outl(0xCF8, 0x80000004) + port(0, 0xCFC, 2, 0xFFFF) + inl(0xCFC)
+    s += outl(0xCF8, 0x80000058) + port(0, 0xCFE, 4, 0x12345678) + inl(0xCFC)
+    return s
+
+
+def external_lines():
+    s = pic_init() + outb(0x21, 0x00) + outb(0xA1, 0x00) + outb(0x4D1, 0x08) + outb(0x4D0, 0x20)
+    for n in (3, 4, 5, 7, 9, 10, 11, 13, 14, 15, 6):
+        s += line(n, 1) + ack() + line(n, 0) + ack() + outb(0x20, 0x20) + outb(0xA0, 0x20)
+    s += outb(0x20, 0x0C) + inb(0x20) + outb(0x20, 0x68) + outb(0x20, 0xC3) + outb(0x20, 0x80)
+    return s
+
+
+def far_future():
+    """Timers running when the clock jumps to a few seconds before UINT64_MAX."""
+    s = pic_init() + outb(0x21, 0xFA) + outb(0xA1, 0xFE)
+    s += outb(0x43, 0x34) + outb(0x40, 0x00) + outb(0x40, 0x10)
+    s += outb(0x70, 0x0B) + outb(0x71, 0x72) + outb(0x61, 0x01) + outb(0x43, 0xB0)
+    s += outb(0x42, 0xFF) + outb(0x42, 0xFF)
+    s += struct.pack("<BH", 7 | 0x20 | SEC << 3, 5)
+    for _ in range(6):
+        s += jump() + ack() + outb(0x70, 0x0C) + inb(0x71) + outb(0xA0, 0x20) + outb(0x20, 0x20)
+        s += inb(0x61) + outb(0x43, 0x00) + inb(0x40) + inb(0x40)
+    s += wake(9, SEC) + inb(0x61) + jump()
+    return s
+
+
+def random_records(seed, n):
+    rnd = random.Random(seed)
+    return bytes(rnd.randrange(256) for _ in range(n))
+
+
+SEEDS = {
+    "linux_timer_irq0": linux_timer(),
+    "linux_oneshot_irq0": linux_oneshot(),
+    "tsc_calibration_port61": tsc_calibration(),
+    "pit_commands": pit_commands(),
+    "rtc_time_set_irq8": rtc(),
+    "i8042_probe_reset_a20": i8042(),
+    "pci_probe": pci(),
+    "external_lines_elcr": external_lines(),
+    "far_future": far_future(),
+    "random_1": random_records(1, 1500),
+    "random_2": random_records(2, 600),
+}
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    for name, data in SEEDS.items():
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(data)
+    print(f"{len(SEEDS)} seeds in {os.path.normpath(OUT)}")
