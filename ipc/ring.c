@@ -46,7 +46,7 @@ int ring_attach(struct ring *r, void *mem, uint32_t nslots, bool init)
     memset(r, 0, sizeof *r);
     r->sh = mem;
     r->nslots = nslots;
-    r->spin = RING_SPIN_MIN * 16;
+    r->spin_ns = RING_SPIN_START_NS;
     r->kick_fd = -1;
     if (init)
         memset(mem, 0, ring_bytes(nslots));
@@ -86,23 +86,38 @@ int ring_push(struct ring *r, struct msg *m)
     return 0;
 }
 
-/* Wait until `*word != pos` style conditions hold, spinning then sleeping on `bell`. */
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Adapt the spin budget to how a wait that had to sleep ended (see ring.h). */
+static void adapt(struct ring *r, uint64_t waited_ns, bool timed_out)
+{
+    if (timed_out || waited_ns >= RING_IDLE_NS) {
+        r->spin_ns = r->spin_ns / 2 > RING_SPIN_MIN_NS ? r->spin_ns / 2 : RING_SPIN_MIN_NS;
+    } else if (waited_ns < 4ull * r->spin_ns + 20000u) {
+        /* The peer answered soon after we gave up: both sides paid a wake-up for nothing. */
+        r->spin_ns = r->spin_ns * 2 < RING_SPIN_MAX_NS ? r->spin_ns * 2 : RING_SPIN_MAX_NS;
+    }
+}
+
+/* Wait until ready(r): spin (checking the clock every 32 pauses), then sleep on `bell`. */
 static int wait_until(struct ring *r, bool (*ready)(const struct ring *), uint32_t *bell,
                       uint32_t *sleeping, int timeout_ms)
 {
-    for (uint32_t i = 0; i < r->spin; i++) {
-        if (ready(r)) {
-            r->spins_won++;
-            if (r->spin < RING_SPIN_MAX)
-                r->spin *= 2;
-            return 0;
+    uint64_t start = mono_ns();
+    for (uint64_t now = start; now - start < r->spin_ns; now = mono_ns()) {
+        for (unsigned i = 0; i < 32; i++) {
+            if (ready(r)) {
+                r->spins_won++;
+                return 0;
+            }
+            cpu_relax();
         }
-        cpu_relax();
     }
-    if (r->spin > RING_SPIN_MIN)
-        r->spin /= 2;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         uint32_t v = __atomic_load_n(bell, __ATOMIC_ACQUIRE);
         __atomic_store_n(sleeping, 1, __ATOMIC_RELAXED);
@@ -113,11 +128,10 @@ static int wait_until(struct ring *r, bool (*ready)(const struct ring *), uint32
         }
         int left = -1;
         if (timeout_ms >= 0) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            long el = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-            if (el >= timeout_ms) {
+            uint64_t el = (mono_ns() - start) / 1000000u;
+            if (el >= (uint64_t)timeout_ms) {
                 __atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
+                adapt(r, mono_ns() - start, true);
                 return -ETIMEDOUT;
             }
             left = timeout_ms - (int)el;
@@ -127,8 +141,10 @@ static int wait_until(struct ring *r, bool (*ready)(const struct ring *), uint32
         __atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
         if (rc < 0 && rc != -EAGAIN && rc != -EINTR && rc != -ETIMEDOUT)
             return rc;
-        if (ready(r))
+        if (ready(r)) {
+            adapt(r, mono_ns() - start, false);
             return 0;
+        }
     }
 }
 

@@ -29,16 +29,21 @@ struct ring_shared {
 #define RING_HDR_SIZE ((size_t)offsetof(struct ring_shared, slots))
 static inline size_t ring_bytes(uint32_t nslots) { return RING_HDR_SIZE + (size_t)nslots * MSG_SIZE; }
 
-/* Adaptive spin: bounds in loop iterations of a pause instruction (~10-40 ns each here). */
-#define RING_SPIN_MIN 64u
-#define RING_SPIN_MAX 65536u
+/* Adaptive spin, in nanoseconds of spinning before a waiter sleeps. A sleep costs the peer a
+ * wake-up of tens of microseconds on these machines, so a waiter whose peer answered soon after
+ * it fell asleep spins longer next time; one whose wait was long (an idle peer, or a timeout)
+ * spins less. */
+#define RING_SPIN_MIN_NS 1000u
+#define RING_SPIN_START_NS 10000u
+#define RING_SPIN_MAX_NS 25000u
+#define RING_IDLE_NS 1000000u /* a wait this long means the peer was idle, not just slow */
 
 struct ring {
     struct ring_shared *sh;
     uint32_t nslots;   /* power of two, private copy */
     uint32_t pos;      /* private: producer's head or consumer's tail */
     uint32_t seq;      /* private: next sequence number to send / expect */
-    uint32_t spin;     /* current adaptive spin budget */
+    uint32_t spin_ns;  /* current adaptive spin budget */
     int kick_fd;       /* eventfd to write after each push (a peer that sleeps in epoll), or -1 */
     uint64_t sleeps, spins_won; /* statistics */
 };

@@ -25,7 +25,7 @@ struct bench_board {
     /* The server's incoming device-channel ring, published on every request it serves. */
     _Alignas(64) uint64_t served;
     uint64_t in_sleeps, in_spins_won;
-    uint32_t in_spin;
+    uint32_t in_spin; /* the server ring's spin budget, ns */
 };
 
 /* Shared (not PRIVATE) futex calls on a word in a memfd region: the only kind the policy allows. */

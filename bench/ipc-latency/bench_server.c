@@ -99,7 +99,7 @@ static int handle(void *ctx, const struct msg *req, struct msg *rsp)
     const struct ring *in = &s->ep.chans[0].req;
     __atomic_store_n(&s->board->in_sleeps, in->sleeps, __ATOMIC_RELAXED);
     __atomic_store_n(&s->board->in_spins_won, in->spins_won, __ATOMIC_RELAXED);
-    __atomic_store_n(&s->board->in_spin, in->spin, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->board->in_spin, in->spin_ns, __ATOMIC_RELAXED);
     __atomic_store_n(&s->board->served, s->board->served + 1, __ATOMIC_RELEASE);
     return serial_dev_handle(&s->dev, req, rsp);
 }

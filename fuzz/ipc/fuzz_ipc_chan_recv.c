@@ -74,7 +74,7 @@ static void run_one(enum chan_kind kind, bool server, uint8_t mode, uint32_t pos
         }
     }
     chan_out(&c)->pos = chan_out(&c)->sh->tail + (pos_off & (2 * n - 1));
-    in->spin = RING_SPIN_MIN; /* keep waits short: the peer here never writes */
+    in->spin_ns = RING_SPIN_MIN_NS; /* keep waits short: the peer here never writes */
 
     /* Each mutation can expose at most n more messages, so this many receives must end it. */
     unsigned limit = n * (nmut + 1) + 1, got = 0, m_next = 0;

@@ -149,16 +149,16 @@ static void test_push_wait_times_out_when_full(void **state)
     for (unsigned i = 0; i < NSLOTS; i++)
         push_token(&p->prod, i);
     ipc_test_ping(&m, MSG_XL_PING, 1);
-    uint32_t spin_before = p->prod.spin;
+    uint32_t spin_before = p->prod.spin_ns;
     uint64_t t0 = now_ms();
     assert_int_equal(ring_push_wait(&p->prod, &m, 30), -ETIMEDOUT);
     uint64_t el = now_ms() - t0;
     assert_true(el >= 30);
     assert_true(el < 2000);
-    /* The spin failed (budget halves) and it went to sleep on the space doorbell. */
+    /* The spin failed, it slept on the space doorbell, and the timeout halved the budget. */
     assert_true(p->prod.sleeps >= 1);
     assert_int_equal(p->prod.spins_won, 0);
-    assert_int_equal(p->prod.spin, spin_before / 2);
+    assert_int_equal(p->prod.spin_ns, spin_before / 2);
     assert_int_equal(p->prod.sh->space_sleeping, 0);
     /* With space available it returns at once. */
     pop_expect(&p->cons, 0);
@@ -175,10 +175,10 @@ static void test_wait_times_out_when_empty(void **state)
     assert_true(el < 2000);
     assert_true(p->cons.sleeps >= 1);
     assert_int_equal(p->cons.sh->data_sleeping, 0);
-    /* The budget shrinks on every lost spin but never below the minimum. */
+    /* The budget shrinks on every timed-out wait but never below the minimum. */
     for (int i = 0; i < 20; i++)
         assert_int_equal(ring_wait(&p->cons, 0), -ETIMEDOUT);
-    assert_int_equal(p->cons.spin, RING_SPIN_MIN);
+    assert_int_equal(p->cons.spin_ns, RING_SPIN_MIN_NS);
 }
 
 /* Many laps of the slot array with every batch size from 1 to a full ring. */

@@ -27,7 +27,7 @@
 
 #define HOT_CALLS 200000u
 #define IDLE_ROUNDS 20u
-#define IDLE_MS 30          /* far beyond the longest spin (RING_SPIN_MAX pauses) */
+#define IDLE_MS 30          /* far beyond the longest spin (RING_SPIN_MAX_NS) */
 #define CALLS_PER_ROUND 50u
 #define TOKEN_MAGIC 0x5EC0DEC0FFEE1234ULL
 #define BURST_TOTAL 100000u

@@ -393,7 +393,7 @@ static void test_bad_kernels_exit_2(void **state)
     start(&r, args2);
     finish(&r);
     assert_int_equal(run_exit(&r), 2);
-    assert_non_null(strstr(r.err, "not a multiboot kernel"));
+    assert_non_null(strstr(r.err, "neither a Linux bzImage nor a multiboot kernel"));
     unlink(path);
     assert_no_leftovers();
 }
