@@ -98,9 +98,17 @@ static void adapt(struct ring *r, uint64_t waited_ns, bool timed_out)
 {
     if (timed_out || waited_ns >= RING_IDLE_NS) {
         r->spin_ns = r->spin_ns / 2 > RING_SPIN_MIN_NS ? r->spin_ns / 2 : RING_SPIN_MIN_NS;
-    } else if (waited_ns < 4ull * r->spin_ns + 20000u) {
-        /* The peer answered soon after we gave up: both sides paid a wake-up for nothing. */
-        r->spin_ns = r->spin_ns * 2 < RING_SPIN_MAX_NS ? r->spin_ns * 2 : RING_SPIN_MAX_NS;
+        r->misses = 0;
+    } else if (waited_ns < 4ull * r->spin_ns + 20000u && !r->cooldown) {
+        /* The peer answered soon after we gave up: both sides paid a wake-up for nothing. But
+         * if even the full budget keeps losing, our spinning is what holds the peer off. */
+        if (r->spin_ns == RING_SPIN_MAX_NS && ++r->misses >= RING_MAX_MISSES) {
+            r->spin_ns = RING_SPIN_MIN_NS;
+            r->cooldown = RING_COOLDOWN;
+            r->misses = 0;
+        } else {
+            r->spin_ns = r->spin_ns * 2 < RING_SPIN_MAX_NS ? r->spin_ns * 2 : RING_SPIN_MAX_NS;
+        }
     }
 }
 
@@ -109,10 +117,13 @@ static int wait_until(struct ring *r, bool (*ready)(const struct ring *), uint32
                       uint32_t *sleeping, int timeout_ms)
 {
     uint64_t start = mono_ns();
+    if (r->cooldown)
+        r->cooldown--;
     for (uint64_t now = start; now - start < r->spin_ns; now = mono_ns()) {
         for (unsigned i = 0; i < 32; i++) {
             if (ready(r)) {
                 r->spins_won++;
+                r->misses = 0;
                 return 0;
             }
             cpu_relax();

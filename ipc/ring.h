@@ -37,6 +37,10 @@ static inline size_t ring_bytes(uint32_t nslots) { return RING_HDR_SIZE + (size_
 #define RING_SPIN_START_NS 10000u
 #define RING_SPIN_MAX_NS 25000u
 #define RING_IDLE_NS 1000000u /* a wait this long means the peer was idle, not just slow */
+/* Losing this many spins in a row at the full budget means spinning itself keeps the peer from
+ * running (both on one core): then sleep at once for RING_COOLDOWN waits before trying again. */
+#define RING_MAX_MISSES 8u
+#define RING_COOLDOWN 1024u
 
 struct ring {
     struct ring_shared *sh;
@@ -44,6 +48,8 @@ struct ring {
     uint32_t pos;      /* private: producer's head or consumer's tail */
     uint32_t seq;      /* private: next sequence number to send / expect */
     uint32_t spin_ns;  /* current adaptive spin budget */
+    uint32_t misses;   /* spins lost in a row at the full budget */
+    uint32_t cooldown; /* waits left before the budget may grow again */
     int kick_fd;       /* eventfd to write after each push (a peer that sleeps in epoll), or -1 */
     uint64_t sleeps, spins_won; /* statistics */
 };
