@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(cmake make clang libseccomp-dev libcap-dev pkg-config)
 if [ "$what" = test ]; then
-  pkgs+=(libclang-rt-14-dev libcmocka-dev afl++ libcapstone-dev gcc-multilib python3)
+  pkgs+=(libclang-rt-14-dev libcmocka-dev afl++ libcapstone-dev gcc-multilib python3 qemu-system-x86)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -12,9 +12,11 @@
 #define CR0_VALID (CPU_CR0_PE | CPU_CR0_MP | CPU_CR0_EM | CPU_CR0_TS | CPU_CR0_ET | CPU_CR0_NE | \
                    CPU_CR0_WP | CPU_CR0_AM | CPU_CR0_NW | CPU_CR0_CD | CPU_CR0_PG)
 /* CR4 bits the model advertises through CPUID (TSC, DE, PSE, PGE); any other set bit is #GP(0). */
-#define CR4_VALID (CPU_CR4_TSD | CPU_CR4_DE | CPU_CR4_PSE | CPU_CR4_PGE)
+/* PCE (bit 8) exists on every P6 without a CPUID flag (SDM Vol. 3A 2.5), so it is accepted;
+ * RDPMC itself still faults (no counters are modelled, see docs/cpu-system.md). */
+#define CPU_CR4_PCE 0x0100u
+#define CR4_VALID (CPU_CR4_TSD | CPU_CR4_DE | CPU_CR4_PSE | CPU_CR4_PGE | CPU_CR4_PCE)
 /* CR3 without PAE: page-directory base, PWT, PCD. */
-#define CR3_VALID 0xFFFFF018u
 
 #define DR6_FIXED1 0xFFFF0FF0u
 #define DR6_BD     0x00002000u
@@ -58,7 +60,9 @@ static int mov_to_cr(struct engine *e, const struct ir_insn *in)
         cpu->cr2 = v;
         break;
     case 3:
-        cpu->cr3 = v & CR3_VALID;
+        /* Bits 2:0 and 11:5 are ignored by 32-bit paging (SDM Vol. 3A, Table 4-3), not
+         * cleared: MOV from CR3 reads back what was written, as QEMU and hardware do. */
+        cpu->cr3 = v;
         break;
     case 4:
         if (v & ~CR4_VALID)

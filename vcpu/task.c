@@ -204,7 +204,7 @@ int task_switch(struct engine *e, uint16_t sel, struct sys_desc *d, enum task_re
     seg_from_desc(&cpu->tr, sel, raw);
     cpu->cr0 |= CPU_CR0_TS;
     if (cpu->cr0 & CPU_CR0_PG)
-        cpu->cr3 = rd32(img + TSS_CR3) & 0xFFFFF018u;
+        cpu->cr3 = rd32(img + TSS_CR3); /* ignored bits kept, as MOV to CR3 keeps them */
     sys_set_flags(cpu, new_eflags | EFL_FIXED1, TASK_EFLAGS_MASK);
     cpu->eip = rd32(img + TSS_EIP);
     for (unsigned i = 0; i < 8; i++)
