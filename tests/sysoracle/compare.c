@@ -30,7 +30,8 @@ void so_print_code(FILE *f, const struct sc *s, const char *indent)
         return;
     struct sc_op_view v;
     for (size_t i = 0; sc_op_get(s, i, &v); i++) {
-        bool code = (v.addr >= SO_CODE && v.addr < SO_CODE + 0x2000) || (v.addr >= SO_TEST_PAGES && v.addr < SO_WORK_END);
+        bool code = (v.addr >= SO_CODE && v.addr < SO_CODE + 0x2000) || (v.addr >= SO_TEST_PAGES && v.addr < SO_WORK_END) ||
+                    (v.addr >= SO_LOWCODE && v.addr < SO_LOWCODE + 0x1000);
         if (v.kind != SO_OP_COPY || !code || v.len < 2)
             continue;
         cs_insn *insn;

@@ -96,7 +96,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     o->seed = 1;
     o->cases = 100;
     o->batch = 400;
-    o->timeout_ms = 20000;
+    o->timeout_ms = 120000;
     o->budget = 0; /* per run: 100000 instructions per case + 10 million */
     o->max_report = 20;
     o->kernel = SYSORACLE_KERNEL;
@@ -217,7 +217,8 @@ static void run_side(struct side *sd)
                      run.end == SO_END_CLEAN ? "the kernel finished without a result line" : so_end_name(run.end),
                      run.why[0] ? ": " : "", run.why);
             if (sd->qemu && run.end == SO_END_TIMEOUT)
-                snprintf(sd->why[k], sizeof sd->why[k], "QEMU hung (no output for %u ms, or %u ms in all)",
+                snprintf(sd->why[k], sizeof sd->why[k],
+                         "QEMU hung (%u ms of CPU or %u ms without output, or %u ms in all)", SO_QEMU_IDLE_CPU_MS,
                          SO_QEMU_IDLE_MS, o->timeout_ms);
         }
         so_run_free(&run);
@@ -530,14 +531,15 @@ int main(int argc, char **argv)
                     printf("  reproduce: %s\n", it->repro);
                 }
             } else {
+                /* the reference: QEMU's record, or the SDM's (which may exist where QEMU has none) */
                 applied = sdm_reference(s, qr, &ref, &ignore);
-                if (qr->present && cr->present)
+                if (ref.present && cr->present)
                     ok = so_compare(&ref, cr, &ignore, &d);
-                else if (!qr->present && !cr->present)
+                else if (!ref.present && !cr->present)
                     ok = sides[0].end[i] == sides[1].end[i];
                 else
                     ok = false;
-                if (!qr->present && !cr->present && ok)
+                if (!ref.present && !cr->present && ok)
                     t->both_died++;
                 if (applied) {
                     t->sdm++;

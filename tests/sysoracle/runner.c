@@ -112,6 +112,28 @@ int so_have_program(const char *prog)
 
 /* ---- QEMU ---- */
 
+/* CPU time (user + system, all threads) the child has used, from /proc; -1 if unknown */
+static double child_cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command name may contain spaces */
+    if (!p)
+        return -1;
+    unsigned long long utime = 0, stime = 0;
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    return hz > 0 ? (double)(utime + stime) / (double)hz : -1;
+}
+
 static int write_temp(const uint8_t *img, size_t size, char *path, size_t pathlen)
 {
     const char *tmp = getenv("TMPDIR");
@@ -176,12 +198,14 @@ int so_run_qemu(const char *qemu, const char *cpu, const uint8_t *img, size_t si
         finish_output(run, &b);
         return -1;
     }
-    /* the kernel prints a line per case: silence for SO_QEMU_IDLE_MS means it hangs */
     bool timed_out = false;
-    double last = now();
+    double last = now(), last_cpu = 0;
     for (;;) {
         int left = (int)(timeout_ms - (now() - t0) * 1000);
         int idle = (int)(SO_QEMU_IDLE_MS - (now() - last) * 1000);
+        double used = child_cpu_seconds(pid);
+        if (used >= 0 && (used - last_cpu) * 1000 >= SO_QEMU_IDLE_CPU_MS)
+            left = 0; /* busy without printing: hung */
         if (idle < left)
             left = idle;
         if (left <= 0) {
@@ -189,13 +213,13 @@ int so_run_qemu(const char *qemu, const char *cpu, const uint8_t *img, size_t si
             break;
         }
         struct pollfd pfd = {out[0], POLLIN, 0};
-        int pr = poll(&pfd, 1, left);
+        int pr = poll(&pfd, 1, left < 100 ? left : 100);
         if (pr < 0 && errno == EINTR)
             continue;
-        if (pr <= 0) {
-            timed_out = pr == 0;
+        if (pr < 0)
             break;
-        }
+        if (pr == 0)
+            continue;
         char chunk[65536];
         ssize_t n = read(out[0], chunk, sizeof chunk);
         if (n < 0 && errno == EINTR)
@@ -203,6 +227,9 @@ int so_run_qemu(const char *qemu, const char *cpu, const uint8_t *img, size_t si
         if (n <= 0)
             break;
         last = now();
+        double c = child_cpu_seconds(pid);
+        if (c >= 0)
+            last_cpu = c;
         ob_put(&b, chunk, (size_t)n);
     }
     if (timed_out)
